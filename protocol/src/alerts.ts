@@ -1,0 +1,107 @@
+/** Alert vocabulary (DESIGN.md, "Alerts"): kinds, severities, lifecycle states and outcomes. */
+import Type, { type Static } from 'typebox';
+import { ISO_TIMESTAMP } from './events';
+
+export const CARE_ALERT_KINDS = ['sos', 'fall', 'wandering', 'bed_exit', 'inactivity', 'vitals'] as const;
+export const TECHNICAL_ALERT_KINDS = ['device_offline', 'low_battery', 'tamper'] as const;
+export const ALERT_KINDS = [...CARE_ALERT_KINDS, ...TECHNICAL_ALERT_KINDS] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export type AlertCategory = 'care' | 'technical';
+
+export function alertCategory(kind: AlertKind): AlertCategory {
+  return (CARE_ALERT_KINDS as readonly string[]).includes(kind) ? 'care' : 'technical';
+}
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ALERT_STATES = ['open', 'acknowledged', 'en_route', 'on_scene', 'resolved', 'cancelled'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+/** States in which an alert is still active: a repeat of the same kind counts against it. */
+export const ACTIVE_ALERT_STATES = [
+  'open',
+  'acknowledged',
+  'en_route',
+  'on_scene',
+] as const satisfies readonly AlertState[];
+
+export const OUTCOMES = [
+  'emergency_handled',
+  'assisted_no_injury',
+  'false_alarm',
+  'test',
+  'cancelled_by_resident',
+  'other',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Allowed lifecycle transitions; everything else is `ERR_ALERT_TRANSITION`. */
+export const ALERT_TRANSITIONS: Readonly<Record<AlertState, readonly AlertState[]>> = {
+  open: ['acknowledged', 'resolved', 'cancelled'],
+  acknowledged: ['en_route', 'on_scene', 'resolved'],
+  en_route: ['on_scene', 'resolved'],
+  on_scene: ['resolved'],
+  resolved: [],
+  cancelled: [],
+};
+
+export function canTransition(from: AlertState, to: AlertState): boolean {
+  return ALERT_TRANSITIONS[from].includes(to);
+}
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const AlertKindSchema = literals(ALERT_KINDS);
+export const SeveritySchema = literals(SEVERITIES);
+export const AlertStateSchema = literals(ALERT_STATES);
+export const OutcomeSchema = literals(OUTCOMES);
+
+/** Who did something: a user, or the system itself (rules, timers, devices). */
+export const ActorSchema = Type.Object({
+  type: Type.Union([Type.Literal('user'), Type.Literal('system'), Type.Literal('device')]),
+  id: Type.String(),
+  name: Type.String(),
+});
+export type Actor = Static<typeof ActorSchema>;
+
+export const AlertSchema = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  residentId: Type.Union([Type.String(), Type.Null()]),
+  residentName: Type.Union([Type.String(), Type.Null()]),
+  room: Type.Union([Type.String(), Type.Null()]),
+  deviceId: Type.String(),
+  kind: AlertKindSchema,
+  category: Type.Union([Type.Literal('care'), Type.Literal('technical')]),
+  severity: SeveritySchema,
+  state: AlertStateSchema,
+  /** How many times the same condition was reported while this alert was active. */
+  count: Type.Integer({ minimum: 1 }),
+  /** The device's timestamp of the first event that raised it. */
+  firstEventTs: ISO_TIMESTAMP,
+  lastEventTs: ISO_TIMESTAMP,
+  raisedAt: ISO_TIMESTAMP,
+  updatedAt: ISO_TIMESTAMP,
+  acknowledgedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+  acknowledgedBy: Type.Union([ActorSchema, Type.Null()]),
+  resolvedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+  outcome: Type.Union([OutcomeSchema, Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()]),
+});
+export type Alert = Static<typeof AlertSchema>;
+
+export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition'] as const;
+
+/** One entry of an alert's timeline: every transition is timestamped and attributed. */
+export const AlertTimelineEntrySchema = Type.Object({
+  seq: Type.Integer(),
+  at: ISO_TIMESTAMP,
+  action: literals(ALERT_TIMELINE_ACTIONS),
+  fromState: Type.Union([AlertStateSchema, Type.Null()]),
+  toState: AlertStateSchema,
+  actor: ActorSchema,
+  eventId: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.Union([OutcomeSchema, Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()]),
+});
+export type AlertTimelineEntry = Static<typeof AlertTimelineEntrySchema>;

@@ -1,0 +1,136 @@
+/**
+ * REST shapes under `/api/v1` (DESIGN.md, "External interface"). The server declares its route
+ * schemas with these; the dashboard and tests read the same types.
+ */
+import Type, { type Static } from 'typebox';
+import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
+import { ISO_TIMESTAMP } from './events';
+
+export const API_PREFIX = '/api/v1';
+/** Cookie the browser may use instead of the bearer header. */
+export const SESSION_COOKIE = 'cc_session';
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const ErrorResponseSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;
+
+export const LoginRequestSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequestSchema>;
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  displayName: Type.String(),
+  role: literals(['admin', 'supervisor', 'staff', 'responder', 'family'] as const),
+  siteId: Type.Union([Type.String(), Type.Null()]),
+  residentId: Type.Union([Type.String(), Type.Null()]),
+});
+export type User = Static<typeof UserSchema>;
+
+export const LoginResponseSchema = Type.Object({
+  token: Type.String(),
+  expiresAt: ISO_TIMESTAMP,
+  user: UserSchema,
+});
+export type LoginResponse = Static<typeof LoginResponseSchema>;
+
+export const AlertListQuerySchema = Type.Object(
+  {
+    state: Type.Optional(Type.Union([AlertStateSchema, Type.Literal('active')])),
+    site: Type.Optional(Type.String({ maxLength: 64 })),
+    kind: Type.Optional(AlertKindSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type AlertListQuery = Static<typeof AlertListQuerySchema>;
+
+export const AlertListResponseSchema = Type.Object({ alerts: Type.Array(AlertSchema) });
+export type AlertListResponse = Static<typeof AlertListResponseSchema>;
+
+export const AlertDetailResponseSchema = Type.Object({
+  alert: AlertSchema,
+  timeline: Type.Array(AlertTimelineEntrySchema),
+});
+export type AlertDetailResponse = Static<typeof AlertDetailResponseSchema>;
+
+export const AlertIdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const AlertNoteBodySchema = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+
+export const ResolveBodySchema = Type.Object(
+  {
+    outcome: OutcomeSchema,
+    note: Type.String({ maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+export type ResolveBody = Static<typeof ResolveBodySchema>;
+
+export const AlertResponseSchema = Type.Object({ alert: AlertSchema });
+export type AlertResponse = Static<typeof AlertResponseSchema>;
+
+/** A resident's status on the live board. */
+export const RESIDENT_STATUSES = ['ok', 'alert', 'device_problem'] as const;
+export type ResidentStatus = (typeof RESIDENT_STATUSES)[number];
+
+export const ResidentSchema = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  homeId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  room: Type.Union([Type.String(), Type.Null()]),
+  status: literals(RESIDENT_STATUSES),
+  activeAlerts: Type.Integer({ minimum: 0 }),
+  deviceCount: Type.Integer({ minimum: 0 }),
+});
+export type Resident = Static<typeof ResidentSchema>;
+
+export const ResidentListQuerySchema = Type.Object(
+  { site: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+export const ResidentListResponseSchema = Type.Object({ residents: Type.Array(ResidentSchema) });
+export type ResidentListResponse = Static<typeof ResidentListResponseSchema>;
+
+export const SiteSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: literals(['facility', 'station'] as const),
+  tz: Type.String(),
+});
+export type Site = Static<typeof SiteSchema>;
+
+export const MeResponseSchema = Type.Object({ user: UserSchema, sites: Type.Array(SiteSchema) });
+export type MeResponse = Static<typeof MeResponseSchema>;
+
+export const HealthResponseSchema = Type.Object({
+  status: literals(['ok', 'degraded'] as const),
+  version: Type.String(),
+  uptimeSeconds: Type.Number(),
+  checks: Type.Object({
+    database: Type.Boolean(),
+    gateway: Type.Boolean(),
+  }),
+  journal: Type.Object({
+    head: Type.Integer(),
+    consumers: Type.Record(Type.String(), Type.Object({ offset: Type.Integer(), lag: Type.Integer() })),
+  }),
+});
+export type HealthResponse = Static<typeof HealthResponseSchema>;

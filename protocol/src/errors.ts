@@ -1,0 +1,51 @@
+/**
+ * Coded errors shared by every part. Each code maps to one HTTP status (server) or MQTT
+ * refusal (gateway) in one place.
+ */
+export const ERROR_CODES = {
+  ERR_VALIDATION: 400,
+  ERR_BAD_CREDENTIALS: 401,
+  ERR_UNAUTHENTICATED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_ALERT_NOT_FOUND: 404,
+  ERR_ALERT_TRANSITION: 409,
+  ERR_ALERT_CLAIMED: 409,
+  ERR_CONFLICT: 409,
+  ERR_RATE_LIMITED: 429,
+  ERR_INTERNAL: 500,
+  ERR_UNAVAILABLE: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class CareCircleError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'CareCircleError';
+    this.code = code;
+    this.details = details;
+  }
+  get statusCode(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+/** Reasons the gateway refuses device input; each is logged and counted under its name. */
+export const GATEWAY_REJECT_REASONS = [
+  'unknown_device',
+  'bad_credentials',
+  'client_id_mismatch',
+  'topic_not_allowed',
+  'subscribe_not_allowed',
+  'payload_too_large',
+  'malformed_json',
+  'schema_invalid',
+  'kind_not_allowed',
+  'journal_unavailable',
+  'packet_too_large',
+  'unsupported_format',
+  'duplicate',
+] as const;
+export type GatewayRejectReason = (typeof GATEWAY_REJECT_REASONS)[number];
