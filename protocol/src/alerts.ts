@@ -49,12 +49,11 @@ export function canTransition(from: AlertState, to: AlertState): boolean {
   return ALERT_TRANSITIONS[from].includes(to);
 }
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 
-export const AlertKindSchema = literals(ALERT_KINDS);
-export const SeveritySchema = literals(SEVERITIES);
-export const AlertStateSchema = literals(ALERT_STATES);
-export const OutcomeSchema = literals(OUTCOMES);
+export const AlertKindSchema = Type.Enum(ALERT_KINDS);
+export const SeveritySchema = Type.Enum(SEVERITIES);
+export const AlertStateSchema = Type.Enum(ALERT_STATES);
+export const OutcomeSchema = Type.Enum(OUTCOMES);
 
 /** Who did something: a user, or the system itself (rules, timers, devices). */
 export const ActorSchema = Type.Object({
@@ -96,7 +95,7 @@ export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition'] as co
 export const AlertTimelineEntrySchema = Type.Object({
   seq: Type.Integer(),
   at: ISO_TIMESTAMP,
-  action: literals(ALERT_TIMELINE_ACTIONS),
+  action: Type.Enum(ALERT_TIMELINE_ACTIONS),
   fromState: Type.Union([AlertStateSchema, Type.Null()]),
   toState: AlertStateSchema,
   actor: ActorSchema,

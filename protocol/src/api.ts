@@ -10,7 +10,6 @@ export const API_PREFIX = '/api/v1';
 /** Cookie the browser may use instead of the bearer header. */
 export const SESSION_COOKIE = 'cc_session';
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 
 export const ErrorResponseSchema = Type.Object({
   error: Type.Object({
@@ -34,7 +33,7 @@ export const UserSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   displayName: Type.String(),
-  role: literals(['admin', 'supervisor', 'staff', 'responder', 'family'] as const),
+  role: Type.Enum(['admin', 'supervisor', 'staff', 'responder', 'family'] as const),
   siteId: Type.Union([Type.String(), Type.Null()]),
   residentId: Type.Union([Type.String(), Type.Null()]),
 });
@@ -96,7 +95,7 @@ export const ResidentSchema = Type.Object({
   homeId: Type.Union([Type.String(), Type.Null()]),
   name: Type.String(),
   room: Type.Union([Type.String(), Type.Null()]),
-  status: literals(RESIDENT_STATUSES),
+  status: Type.Enum(RESIDENT_STATUSES),
   activeAlerts: Type.Integer({ minimum: 0 }),
   deviceCount: Type.Integer({ minimum: 0 }),
 });
@@ -112,7 +111,7 @@ export type ResidentListResponse = Static<typeof ResidentListResponseSchema>;
 export const SiteSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  kind: literals(['facility', 'station'] as const),
+  kind: Type.Enum(['facility', 'station'] as const),
   tz: Type.String(),
 });
 export type Site = Static<typeof SiteSchema>;
@@ -121,7 +120,7 @@ export const MeResponseSchema = Type.Object({ user: UserSchema, sites: Type.Arra
 export type MeResponse = Static<typeof MeResponseSchema>;
 
 export const HealthResponseSchema = Type.Object({
-  status: literals(['ok', 'degraded'] as const),
+  status: Type.Enum(['ok', 'degraded'] as const),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
   checks: Type.Object({

@@ -1,0 +1,147 @@
+/**
+ * The alert engine: a journal consumer that turns events into alerts in real time. It never
+ * waits on the time-series store. Each batch is applied in one transaction together with the
+ * consumer's offset, so a crash at any point neither loses nor double-counts an event.
+ */
+import type { Actor, Alert, DeviceEvent, JournalEntry } from '@carecircle/protocol';
+import type { Logger } from 'pino';
+import type { Clock } from '@carecircle/protocol';
+import type { Journal } from '@carecircle/protocol';
+import { newId } from '../storage/ids';
+import type { StateStore } from '../storage/state-store';
+import type { AlertBus } from './alert.bus';
+import { evaluate } from './alert.rules';
+
+export const ALERT_ENGINE_CONSUMER = 'alert-engine';
+
+export interface AlertEngineDeps {
+  store: StateStore;
+  journal: Journal;
+  clock: Clock;
+  bus: AlertBus;
+  logger: Logger;
+}
+
+type Notice = { type: 'raised' | 'updated'; alertId: string } | { type: 'resident'; residentId: string };
+
+export class AlertEngine {
+  readonly stats = { processed: 0, raised: 0, repeated: 0, failed: 0 };
+
+  constructor(private readonly deps: AlertEngineDeps) {}
+
+  /** Applies a batch atomically with the offset commit, then tells listeners. */
+  handle(entries: readonly JournalEntry[]): void {
+    const last = entries.at(-1);
+    if (!last) return;
+    const notices: Notice[] = [];
+    this.deps.store.transaction(() => {
+      for (const entry of entries) this.applyOne(entry, notices);
+      this.deps.journal.commit(ALERT_ENGINE_CONSUMER, last.offset);
+    });
+    this.publish(notices);
+  }
+
+  private applyOne(entry: JournalEntry, notices: Notice[]): void {
+    try {
+      // A savepoint per event: one that fails is logged and skipped, not allowed to block every
+      // alert behind it.
+      this.deps.store.transaction(() => this.apply(entry.event, notices));
+      this.stats.processed += 1;
+    } catch (err) {
+      this.stats.failed += 1;
+      this.deps.logger.error({ err, offset: entry.offset, eventId: entry.event.eventId }, 'alert engine failed on event');
+    }
+  }
+
+  private apply(event: DeviceEvent, notices: Notice[]): void {
+    const { store } = this.deps;
+    const at = new Date(this.deps.clock.now()).toISOString();
+    this.trackDevice(event, notices);
+    const intent = evaluate(event);
+    if (!intent) return;
+    const device: Actor = { type: 'device', id: event.deviceId, name: event.deviceId };
+    const active = store.alerts.findActive(intent.subject, intent.kind);
+    if (active) {
+      store.alerts.bump(active.id, event.ts, at);
+      store.alerts.addTimeline({
+        alertId: active.id,
+        at,
+        action: 'repeated',
+        fromState: active.state,
+        toState: active.state,
+        actor: device,
+        eventId: event.eventId,
+        outcome: null,
+        note: null,
+      });
+      this.stats.repeated += 1;
+      notices.push({ type: 'updated', alertId: active.id });
+      return;
+    }
+    const id = newId('alt');
+    store.alerts.insert({
+      id,
+      siteId: event.siteId,
+      residentId: event.residentId ?? null,
+      deviceId: event.deviceId,
+      subject: intent.subject,
+      kind: intent.kind,
+      severity: intent.severity,
+      eventTs: event.ts,
+      at,
+    });
+    store.alerts.addTimeline({
+      alertId: id,
+      at,
+      action: 'raised',
+      fromState: null,
+      toState: 'open',
+      actor: device,
+      eventId: event.eventId,
+      outcome: null,
+      note: null,
+    });
+    this.stats.raised += 1;
+    notices.push({ type: 'raised', alertId: id });
+    if (event.residentId) notices.push({ type: 'resident', residentId: event.residentId });
+  }
+
+  private trackDevice(event: DeviceEvent, notices: Notice[]): void {
+    const patch =
+      event.kind === 'status'
+        ? { online: event.data.online }
+        : event.kind === 'battery'
+          ? { online: true, battery: event.data.percent }
+          : { online: true };
+    const before = this.deps.store.devices.get(event.deviceId);
+    this.deps.store.devices.touch(event.deviceId, event.ts, patch);
+    if (before && before.online !== patch.online && event.residentId) {
+      notices.push({ type: 'resident', residentId: event.residentId });
+    }
+  }
+
+  private publish(notices: readonly Notice[]): void {
+    const { store, bus } = this.deps;
+    const residents = new Set<string>();
+    for (const n of notices) {
+      if (n.type === 'resident') {
+        residents.add(n.residentId);
+        continue;
+      }
+      const alert: Alert | null = store.alerts.get(n.alertId);
+      if (!alert) continue;
+      bus.emit(n.type === 'raised' ? 'alert:raised' : 'alert:updated', alert);
+    }
+    for (const residentId of residents) {
+      const [status] = store.residents.board({ residentIds: [residentId] });
+      if (status) {
+        bus.emit('resident:status', {
+          residentId,
+          siteId: status.siteId,
+          status: status.status,
+          activeAlerts: status.activeAlerts,
+        });
+      }
+    }
+  }
+}

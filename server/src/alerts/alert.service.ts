@@ -1,0 +1,108 @@
+/**
+ * Alert lifecycle actions taken by people (DESIGN.md, "Alerts"): every transition is a
+ * compare-and-set on the state, timestamped, attributed and written to the alert's timeline.
+ */
+import {
+  type Actor,
+  type Alert,
+  type AlertState,
+  CareCircleError,
+  type Clock,
+  canTransition,
+  type Outcome,
+  type User,
+} from '@carecircle/protocol';
+import { canSeeAlert, scopeOf } from '../auth/scope';
+import type { StateStore } from '../storage/state-store';
+import type { AlertBus } from './alert.bus';
+
+/** Roles that may act on alerts; families only watch. */
+const ACTING_ROLES = new Set<User['role']>(['admin', 'supervisor', 'staff', 'responder']);
+
+export function actorOf(user: User): Actor {
+  return { type: 'user', id: user.id, name: user.displayName };
+}
+
+export class AlertService {
+  constructor(private readonly deps: { store: StateStore; clock: Clock; bus: AlertBus }) {}
+
+  /** An alert the user may see, or ERR_ALERT_NOT_FOUND (also when out of scope: no probing). */
+  visible(user: User, id: string): Alert {
+    const alert = this.deps.store.alerts.get(id);
+    if (!alert || !canSeeAlert(scopeOf(user), alert)) throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
+    return alert;
+  }
+
+  acknowledge(user: User, id: string, note?: string): Alert {
+    return this.move(user, id, 'acknowledged', { note: note ?? null });
+  }
+
+  enRoute(user: User, id: string, note?: string): Alert {
+    return this.move(user, id, 'en_route', { note: note ?? null });
+  }
+
+  onScene(user: User, id: string, note?: string): Alert {
+    return this.move(user, id, 'on_scene', { note: note ?? null });
+  }
+
+  resolve(user: User, id: string, outcome: Outcome, note: string): Alert {
+    return this.move(user, id, 'resolved', { outcome, note });
+  }
+
+  private move(user: User, id: string, to: AlertState, extra: { outcome?: Outcome; note: string | null }): Alert {
+    const { store, clock, bus } = this.deps;
+    const current = this.visible(user, id);
+    if (!ACTING_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot act on alerts');
+    if (!canTransition(current.state, to)) {
+      throw new CareCircleError('ERR_ALERT_TRANSITION', `cannot go from ${current.state} to ${to}`, {
+        state: current.state,
+      });
+    }
+    // Claimed by one person: once acknowledged, only the one who claimed it (or a supervisor)
+    // moves it on.
+    const claimant = current.acknowledgedBy;
+    if (claimant && claimant.id !== user.id && user.role !== 'admin' && user.role !== 'supervisor') {
+      throw new CareCircleError('ERR_ALERT_CLAIMED', `claimed by ${claimant.name}`, { claimedBy: claimant });
+    }
+    const at = new Date(clock.now()).toISOString();
+    const actor = actorOf(user);
+    const moved = store.transaction(() => {
+      const ok = store.alerts.transition(id, current.state, to, at, {
+        ...(to === 'acknowledged' ? { acknowledgedBy: actor } : {}),
+        ...(extra.outcome ? { outcome: extra.outcome } : {}),
+        note: to === 'resolved' ? extra.note : null,
+      });
+      if (!ok) return false;
+      store.alerts.addTimeline({
+        alertId: id,
+        at,
+        action: 'transition',
+        fromState: current.state,
+        toState: to,
+        actor,
+        eventId: null,
+        outcome: extra.outcome ?? null,
+        note: extra.note,
+      });
+      store.audit.record(at, actor, `alert.${to}`, id, extra.outcome ? { outcome: extra.outcome } : undefined);
+      return true;
+    });
+    if (!moved) {
+      throw new CareCircleError('ERR_ALERT_TRANSITION', 'the alert changed meanwhile; reload and try again');
+    }
+    const alert = store.alerts.get(id)!;
+    bus.emit('alert:updated', alert);
+    if (alert.residentId && (to === 'resolved' || to === 'cancelled')) {
+      const [status] = store.residents.board({ residentIds: [alert.residentId] });
+      if (status) {
+        bus.emit('resident:status', {
+          residentId: status.id,
+          siteId: status.siteId,
+          status: status.status,
+          activeAlerts: status.activeAlerts,
+        });
+      }
+    }
+    return alert;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What a user may see (DESIGN.md, roles): admin and supervisor every site; staff and
+ * responders their own site; family only their own relative.
+ */
+import type { User } from '@carecircle/protocol';
+import type { StateStore } from '../storage/state-store';
+
+export interface Scope {
+  /** Sites the user sees wholly; `null` means all. */
+  siteIds: string[] | null;
+  /** For family: the residents they may see (and nothing else). */
+  residentIds: string[] | null;
+}
+
+export function scopeOf(user: User): Scope {
+  switch (user.role) {
+    case 'admin':
+    case 'supervisor':
+      return { siteIds: null, residentIds: null };
+    case 'staff':
+    case 'responder':
+      return { siteIds: user.siteId ? [user.siteId] : [], residentIds: null };
+    case 'family':
+      return { siteIds: [], residentIds: user.residentId ? [user.residentId] : [] };
+    default: {
+      const unreachable: never = user.role;
+      return unreachable;
+    }
+  }
+}
+
+export function canSeeAlert(scope: Scope, alert: { siteId: string; residentId: string | null }): boolean {
+  if (scope.residentIds) return alert.residentId !== null && scope.residentIds.includes(alert.residentId);
+  return scope.siteIds === null || scope.siteIds.includes(alert.siteId);
+}
+
+/** The site ids a user's request is limited to, narrowed by an optional `site` filter. */
+export function siteFilter(scope: Scope, store: StateStore, requested?: string): string[] | undefined {
+  const all = scope.siteIds ?? store.sites.list().map((s) => s.id);
+  if (requested === undefined) return scope.siteIds ?? undefined;
+  return all.filter((id) => id === requested);
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The admin CLI (DESIGN.md, "External interface"): non-interactive; `--json` prints the created
+ * record with generated ids and any one-time secret, which is shown only here and stored hashed.
+ */
+import { join } from 'node:path';
+import { CareCircleError, DEVICE_TYPES, ROLES, systemClock } from '@carecircle/protocol';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { ProvisioningService } from '../provisioning/provisioning.service';
+import { openDatabase } from '../storage/sqlite/database';
+import { createSqliteStateStore } from '../storage/state-store';
+
+function open() {
+  const config = loadConfig();
+  const logger = createLogger('warn', process.stderr as never);
+  const db = openDatabase(join(config.dataDir, 'carecircle.db'), logger);
+  const store = createSqliteStateStore(db);
+  return { db, store, provisioning: new ProvisioningService({ store, clock: systemClock }) };
+}
+
+type Printable = Record<string, unknown>;
+
+async function run(json: boolean, action: (p: ProvisioningService) => Promise<Printable> | Printable): Promise<void> {
+  const { db, provisioning } = open();
+  try {
+    const result = await action(provisioning);
+    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      for (const [key, value] of Object.entries(result)) {
+        const text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+        process.stdout.write(`${key}: ${text}\n`);
+      }
+      if ('secret' in result || 'password' in result) {
+        process.stdout.write('(shown once: it is stored only as a hash)\n');
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+const json = new Option('--json', 'print the created record as JSON');
+
+export function buildCli(): Command {
+  const program = new Command('carecircle').description('CareCircle admin CLI').exitOverride();
+
+  const site = program.command('site').description('sites: care facilities and community stations');
+  site
+    .command('add')
+    .requiredOption('--name <name>')
+    .addOption(new Option('--kind <kind>').choices(['facility', 'station']).default('facility'))
+    .option('--tz <tz>', 'IANA time zone', 'Asia/Shanghai')
+    .addOption(json)
+    .action((o) => run(o.json, (p) => p.addSite({ name: o.name, kind: o.kind, tz: o.tz })));
+
+  const home = program.command('home').description('private homes served by a community station');
+  home
+    .command('add')
+    .requiredOption('--site <siteId>')
+    .requiredOption('--address <address>')
+    .requiredOption('--lat <lat>', 'latitude', parseFloat)
+    .requiredOption('--lon <lon>', 'longitude', parseFloat)
+    .addOption(json)
+    .action((o) => run(o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })));
+
+  const resident = program.command('resident').description('residents (elders)');
+  resident
+    .command('add')
+    .requiredOption('--site <siteId>')
+    .requiredOption('--name <name>')
+    .option('--home <homeId>')
+    .option('--room <room>')
+    .addOption(json)
+    .action((o) =>
+      run(o.json, (p) => ({ ...p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room }) })),
+    );
+
+  const device = program.command('device').description('devices and their MQTT credentials');
+  device
+    .command('add')
+    .requiredOption('--site <siteId>')
+    .addOption(new Option('--type <type>').choices([...DEVICE_TYPES]).makeOptionMandatory())
+    .option('--resident <residentId>')
+    .option('--id <deviceId>', 'choose the device id (default: generated)')
+    .addOption(json)
+    .action((o) =>
+      run(o.json, async (p) => {
+        const { device: d, secret } = await p.addDevice({ siteId: o.site, residentId: o.resident, type: o.type, id: o.id });
+        return { ...d, secret, username: d.id, clientId: d.id };
+      }),
+    );
+  device
+    .command('rotate-secret')
+    .requiredOption('--id <deviceId>')
+    .addOption(json)
+    .action((o) => run(o.json, async (p) => ({ id: o.id, secret: await p.rotateDeviceSecret(o.id) })));
+
+  const user = program.command('user').description('people who log in to the dashboard');
+  user
+    .command('add')
+    .requiredOption('--username <username>')
+    .addOption(new Option('--role <role>').choices([...ROLES]).makeOptionMandatory())
+    .option('--site <siteId>', 'required for staff and responder')
+    .option('--resident <residentId>', 'required for family')
+    .option('--name <displayName>')
+    .addOption(json)
+    .action((o) =>
+      run(o.json, async (p) => {
+        const { user: u, password } = await p.addUser({
+          username: o.username,
+          role: o.role,
+          siteId: o.site,
+          residentId: o.resident,
+          displayName: o.name,
+        });
+        return { ...u, password };
+      }),
+    );
+  user
+    .command('reset-password')
+    .requiredOption('--username <username>')
+    .addOption(json)
+    .action((o) => run(o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CareCircleError || err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err instanceof ConfigError ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Configuration from the environment, validated at boot (DESIGN.md, "External interface").
+ * Every setting is prefixed `CARECIRCLE_`; a bad value stops start-up with a message that names
+ * the variable.
+ */
+import { resolve } from 'node:path';
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  httpPort: number;
+  mqttPort: number;
+  /** `null` turns the MQTT-over-WebSocket listener off. */
+  mqttWsPort: number | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings in DESIGN.md that later roadmap steps implement; set now, they stop start-up. */
+const NOT_YET: Record<string, string> = {
+  CARECIRCLE_MQTTS_PORT: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
+  CARECIRCLE_TLS_CERT: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
+  CARECIRCLE_TLS_KEY: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
+  CARECIRCLE_INFLUX_URL: 'the InfluxDB time-series store arrives with roadmap step 4; unset it to use the embedded store',
+};
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number | null): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a port number 0–65535, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n > 65535) throw new ConfigError(name, `must be a port number 0–65535, got ${raw}`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  for (const [name, why] of Object.entries(NOT_YET)) {
+    if (env[name]) throw new ConfigError(name, `not supported yet: ${why}`);
+  }
+  const known = new Set([
+    'CARECIRCLE_DATA_DIR',
+    'CARECIRCLE_HOST',
+    'CARECIRCLE_HTTP_PORT',
+    'CARECIRCLE_MQTT_PORT',
+    'CARECIRCLE_MQTT_WS_PORT',
+    'CARECIRCLE_LOG_LEVEL',
+    ...Object.keys(NOT_YET),
+  ]);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('CARECIRCLE_') && !known.has(name)) {
+      throw new ConfigError(name, `unknown setting (known: ${[...known].join(', ')})`);
+    }
+  }
+  const logLevel = (env.CARECIRCLE_LOG_LEVEL ?? 'info').trim();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('CARECIRCLE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  const host = (env.CARECIRCLE_HOST ?? '127.0.0.1').trim();
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+    throw new ConfigError('CARECIRCLE_HOST', `must be a host name or IP address, got ${JSON.stringify(host)}`);
+  }
+  const dataDir = env.CARECIRCLE_DATA_DIR?.trim() || './data';
+  const wsRaw = env.CARECIRCLE_MQTT_WS_PORT?.trim();
+  return {
+    dataDir: resolve(cwd, dataDir),
+    host,
+    httpPort: port(env, 'CARECIRCLE_HTTP_PORT', 8080)!,
+    mqttPort: port(env, 'CARECIRCLE_MQTT_PORT', 1883)!,
+    mqttWsPort: wsRaw === 'off' ? null : port(env, 'CARECIRCLE_MQTT_WS_PORT', 8083),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The HTTP application: a Fastify instance built by a factory, unstarted. Process concerns
+ * (config, signals, listen) live in main.ts; tests drive this with `inject()` or real ports.
+ */
+import { existsSync } from 'node:fs';
+import { API_PREFIX, type HealthResponse } from '@carecircle/protocol';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { AlertBus } from '../alerts/alert.bus';
+import type { AlertService } from '../alerts/alert.service';
+import type { AuthService } from '../auth/auth.service';
+import { attachRealtime } from '../realtime/socket';
+import type { StateStore } from '../storage/state-store';
+import { errorHandler } from './errors';
+import { alertRoutes } from './routes/alerts.routes';
+import { authRoutes } from './routes/auth.routes';
+import { healthRoutes } from './routes/health.routes';
+import { residentRoutes } from './routes/residents.routes';
+
+export interface AppDeps {
+  store: StateStore;
+  auth: AuthService;
+  alerts: AlertService;
+  bus: AlertBus;
+  health: () => HealthResponse;
+  /** Prometheus text exposition of the platform's counters. */
+  metrics: () => string;
+  logger: Logger;
+  /** The built dashboard (dashboard/dist); not served when absent. */
+  dashboardDir?: string;
+  version: string;
+}
+
+export async function buildServer(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ module: 'http' }),
+    // Requests are not logged one by one: the audit log records what people did.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorateRequest('user', null);
+  app.decorateRequest('sessionToken', null);
+  app.setErrorHandler(errorHandler);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'CareCircle API', version: deps.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, deps);
+      await api.register(alertRoutes, deps);
+      await api.register(residentRoutes, deps);
+      await api.register(healthRoutes, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4').send(deps.metrics()),
+  );
+
+  if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
+    await app.register(fastifyStatic, { root: deps.dashboardDir, wildcard: false });
+    // The dashboard routes in the browser: unknown non-API GETs get its index.html.
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/socket.io')) {
+        return reply.sendFile('index.html');
+      }
+      return reply.status(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
+    });
+  } else {
+    app.setNotFoundHandler((req, reply) =>
+      reply.status(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
+    );
+  }
+
+  const realtime = attachRealtime({ httpServer: app.server, auth: deps.auth, store: deps.store, bus: deps.bus, logger: deps.logger });
+  app.addHook('onClose', async () => {
+    await realtime.close();
+  });
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildServer>>;

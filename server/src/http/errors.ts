@@ -1,0 +1,30 @@
+/** One place that maps coded errors to HTTP answers; 5xx detail never reaches the client. */
+import { CareCircleError, type ErrorResponse } from '@carecircle/protocol';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export function errorHandler(err: FastifyError | CareCircleError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof CareCircleError) {
+    const body: ErrorResponse = { error: { code: err.code, message: err.message } };
+    if (err.details !== undefined) body.error.details = err.details;
+    void reply.status(err.statusCode).send(body);
+    return;
+  }
+  if (err.validation) {
+    const body: ErrorResponse = {
+      error: {
+        code: 'ERR_VALIDATION',
+        message: `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params|headers)/, '')}`,
+        details: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
+      },
+    };
+    void reply.status(400).send(body);
+    return;
+  }
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status >= 500) {
+    req.log.error({ err }, 'request failed');
+    void reply.status(500).send({ error: { code: 'ERR_INTERNAL', message: 'internal error' } } satisfies ErrorResponse);
+    return;
+  }
+  void reply.status(status).send({ error: { code: err.code ?? 'ERR_REQUEST', message: err.message } } satisfies ErrorResponse);
+}

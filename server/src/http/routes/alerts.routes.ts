@@ -1,0 +1,99 @@
+import {
+  AlertDetailResponseSchema,
+  AlertIdParamsSchema,
+  AlertListQuerySchema,
+  AlertListResponseSchema,
+  AlertNoteBodySchema,
+  AlertResponseSchema,
+  ErrorResponseSchema,
+  ResolveBodySchema,
+} from '@carecircle/protocol';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { scopeOf, siteFilter } from '../../auth/scope';
+import type { AppDeps } from '../app';
+import { makeRequireUser, userOf } from '../authenticate';
+
+const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+
+export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  app.addHook('preHandler', makeRequireUser(deps.auth));
+
+  app.get(
+    '/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alerts the caller may see, critical first',
+        querystring: AlertListQuerySchema,
+        response: { 200: AlertListResponseSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(userOf(req));
+      const siteIds = siteFilter(scope, deps.store, req.query.site);
+      const alerts = deps.store.alerts.list({
+        limit: req.query.limit ?? 100,
+        ...(req.query.state ? { state: req.query.state } : {}),
+        ...(req.query.kind ? { kind: req.query.kind } : {}),
+        ...(siteIds ? { siteIds } : {}),
+        ...(scope.residentIds ? { residentIds: scope.residentIds } : {}),
+      });
+      return { alerts };
+    },
+  );
+
+  app.get(
+    '/alerts/:id',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'One alert with its timeline',
+        params: AlertIdParamsSchema,
+        response: { 200: AlertDetailResponseSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const alert = deps.alerts.visible(userOf(req), req.params.id);
+      return { alert, timeline: deps.store.alerts.timeline(alert.id) };
+    },
+  );
+
+  const actions = [
+    ['ack', 'Acknowledge (claim) an alert', (u, id, note) => deps.alerts.acknowledge(u, id, note)],
+    ['en-route', 'On the way', (u, id, note) => deps.alerts.enRoute(u, id, note)],
+    ['on-scene', 'Arrived', (u, id, note) => deps.alerts.onScene(u, id, note)],
+  ] as const satisfies readonly (readonly [
+    string,
+    string,
+    (u: ReturnType<typeof userOf>, id: string, note?: string) => unknown,
+  ])[];
+  for (const [path, summary, act] of actions) {
+    app.post(
+      `/alerts/:id/${path}`,
+      {
+        schema: {
+          tags: ['alerts'],
+          summary,
+          params: AlertIdParamsSchema,
+          body: AlertNoteBodySchema,
+          response: { 200: AlertResponseSchema, ...errors },
+        },
+      },
+      async (req) => ({ alert: act(userOf(req), req.params.id, req.body?.note) }),
+    );
+  }
+
+  app.post(
+    '/alerts/:id/resolve',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Resolve with an outcome (required) and a note',
+        params: AlertIdParamsSchema,
+        body: ResolveBodySchema,
+        response: { 200: AlertResponseSchema, ...errors },
+      },
+    },
+    async (req) => ({ alert: deps.alerts.resolve(userOf(req), req.params.id, req.body.outcome, req.body.note) }),
+  );
+};

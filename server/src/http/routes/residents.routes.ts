@@ -1,0 +1,59 @@
+import {
+  CareCircleError,
+  ErrorResponseSchema,
+  ResidentListQuerySchema,
+  ResidentListResponseSchema,
+  ResidentSchema,
+} from '@carecircle/protocol';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { scopeOf, siteFilter } from '../../auth/scope';
+import type { AppDeps } from '../app';
+import { makeRequireUser, userOf } from '../authenticate';
+
+export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  app.addHook('preHandler', makeRequireUser(deps.auth));
+
+  app.get(
+    '/residents',
+    {
+      schema: {
+        tags: ['residents'],
+        summary: 'Residents the caller may see, with their live status',
+        querystring: ResidentListQuerySchema,
+        response: { 200: ResidentListResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(userOf(req));
+      const siteIds = siteFilter(scope, deps.store, req.query.site);
+      const residents = deps.store.residents.board({
+        ...(siteIds ? { siteIds } : {}),
+        ...(scope.residentIds ? { residentIds: scope.residentIds } : {}),
+      });
+      return { residents };
+    },
+  );
+
+  app.get(
+    '/residents/:id',
+    {
+      schema: {
+        tags: ['residents'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: Type.Object({ resident: ResidentSchema }), 401: ErrorResponseSchema, 404: ErrorResponseSchema },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(userOf(req));
+      const [resident] = deps.store.residents.board({ residentIds: [req.params.id] });
+      const visible =
+        resident &&
+        (scope.residentIds
+          ? scope.residentIds.includes(resident.id)
+          : scope.siteIds === null || scope.siteIds.includes(resident.siteId));
+      if (!resident || !visible) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${req.params.id}`);
+      return { resident };
+    },
+  );
+};

@@ -1,0 +1,28 @@
+/**
+ * The `ReadingStore` port (time series). The embedded adapter is SQLite; InfluxDB 1.x arrives
+ * with roadmap step 4 behind this same interface.
+ */
+import type { DeviceEvent } from '@carecircle/protocol';
+
+export interface ReadingPoint {
+  siteId: string;
+  residentId: string | null;
+  deviceId: string;
+  kind: DeviceEvent['kind'];
+  ts: string;
+  fields: Record<string, number | boolean | string>;
+}
+
+export interface ReadingQuery {
+  residentId: string;
+  kind: DeviceEvent['kind'];
+  from: string;
+  to: string;
+  limit: number;
+}
+
+export interface ReadingStore {
+  write(points: readonly ReadingPoint[]): Promise<void>;
+  query(q: ReadingQuery): Promise<ReadingPoint[]>;
+  close(): Promise<void>;
+}
