@@ -12,8 +12,21 @@ import { ProvisioningService } from '../provisioning/provisioning.service';
 import { openDatabase } from '../storage/sqlite/database';
 import { createSqliteStateStore } from '../storage/state-store';
 
-function open() {
-  const config = loadConfig();
+/** Where the CLI reads its settings and writes its answers; tests pass their own. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+function open(env: NodeJS.ProcessEnv) {
+  const config = loadConfig(env);
   const logger = createLogger('warn', process.stderr as never);
   const db = openDatabase(join(config.dataDir, 'carecircle.db'), logger);
   const store = createSqliteStateStore(db);
@@ -22,18 +35,22 @@ function open() {
 
 type Printable = Record<string, unknown>;
 
-async function run(json: boolean, action: (p: ProvisioningService) => Promise<Printable> | Printable): Promise<void> {
-  const { db, provisioning } = open();
+async function run(
+  io: CliIo,
+  json: boolean,
+  action: (p: ProvisioningService) => Promise<Printable> | Printable,
+): Promise<void> {
+  const { db, provisioning } = open(io.env);
   try {
     const result = await action(provisioning);
-    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
     else {
       for (const [key, value] of Object.entries(result)) {
         const text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-        process.stdout.write(`${key}: ${text}\n`);
+        io.out(`${key}: ${text}\n`);
       }
       if ('secret' in result || 'password' in result) {
-        process.stdout.write('(shown once: it is stored only as a hash)\n');
+        io.out('(shown once: it is stored only as a hash)\n');
       }
     }
   } finally {
@@ -43,7 +60,7 @@ async function run(json: boolean, action: (p: ProvisioningService) => Promise<Pr
 
 const json = new Option('--json', 'print the created record as JSON');
 
-export function buildCli(): Command {
+export function buildCli(io: CliIo = processIo): Command {
   const program = new Command('carecircle').description('CareCircle admin CLI').exitOverride();
 
   const site = program.command('site').description('sites: care facilities and community stations');
@@ -53,7 +70,7 @@ export function buildCli(): Command {
     .addOption(new Option('--kind <kind>').choices(['facility', 'station']).default('facility'))
     .option('--tz <tz>', 'IANA time zone', 'Asia/Shanghai')
     .addOption(json)
-    .action((o) => run(o.json, (p) => p.addSite({ name: o.name, kind: o.kind, tz: o.tz })));
+    .action((o) => run(io, o.json, (p) => p.addSite({ name: o.name, kind: o.kind, tz: o.tz })));
 
   const home = program.command('home').description('private homes served by a community station');
   home
@@ -63,7 +80,7 @@ export function buildCli(): Command {
     .requiredOption('--lat <lat>', 'latitude', parseFloat)
     .requiredOption('--lon <lon>', 'longitude', parseFloat)
     .addOption(json)
-    .action((o) => run(o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })));
+    .action((o) => run(io, o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })));
 
   const resident = program.command('resident').description('residents (elders)');
   resident
@@ -74,7 +91,7 @@ export function buildCli(): Command {
     .option('--room <room>')
     .addOption(json)
     .action((o) =>
-      run(o.json, (p) => ({ ...p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room }) })),
+      run(io, o.json, (p) => ({ ...p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room }) })),
     );
 
   const device = program.command('device').description('devices and their MQTT credentials');
@@ -86,7 +103,7 @@ export function buildCli(): Command {
     .option('--id <deviceId>', 'choose the device id (default: generated)')
     .addOption(json)
     .action((o) =>
-      run(o.json, async (p) => {
+      run(io, o.json, async (p) => {
         const { device: d, secret } = await p.addDevice({ siteId: o.site, residentId: o.resident, type: o.type, id: o.id });
         return { ...d, secret, username: d.id, clientId: d.id };
       }),
@@ -95,7 +112,7 @@ export function buildCli(): Command {
     .command('rotate-secret')
     .requiredOption('--id <deviceId>')
     .addOption(json)
-    .action((o) => run(o.json, async (p) => ({ id: o.id, secret: await p.rotateDeviceSecret(o.id) })));
+    .action((o) => run(io, o.json, async (p) => ({ id: o.id, secret: await p.rotateDeviceSecret(o.id) })));
 
   const user = program.command('user').description('people who log in to the dashboard');
   user
@@ -107,7 +124,7 @@ export function buildCli(): Command {
     .option('--name <displayName>')
     .addOption(json)
     .action((o) =>
-      run(o.json, async (p) => {
+      run(io, o.json, async (p) => {
         const { user: u, password } = await p.addUser({
           username: o.username,
           role: o.role,
@@ -122,19 +139,19 @@ export function buildCli(): Command {
     .command('reset-password')
     .requiredOption('--username <username>')
     .addOption(json)
-    .action((o) => run(o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })));
+    .action((o) => run(io, o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })));
 
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   try {
-    await buildCli().parseAsync(argv, { from: 'user' });
+    await buildCli(io).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CareCircleError || err instanceof ConfigError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      io.err(`error: ${err.message}\n`);
       return err instanceof ConfigError ? 2 : 1;
     }
     throw err;

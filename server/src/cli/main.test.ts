@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tempDir } from '../testing/fixtures';
+import { main } from './main';
+
+let dir: string;
+let cleanup: () => void;
+let saved: string | undefined;
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  saved = process.env.CARECIRCLE_DATA_DIR;
+  process.env.CARECIRCLE_DATA_DIR = dir;
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  if (saved === undefined) delete process.env.CARECIRCLE_DATA_DIR;
+  else process.env.CARECIRCLE_DATA_DIR = saved;
+  cleanup();
+});
+
+/** Runs the CLI, capturing what it writes. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const capture = (append: (s: string) => void) => (chunk: string | Uint8Array) => {
+    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  };
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (out += s)) as never);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (err += s)) as never);
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+function query<T>(sql: string, ...args: unknown[]): T[] {
+  const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+async function addSite(name = 'Sunshine'): Promise<string> {
+  const r = await cli('site', 'add', '--name', name, '--json');
+  expect(r.code).toBe(0);
+  return (JSON.parse(r.out) as { id: string }).id;
+}
+
+describe('admin CLI', () => {
+  it('site add --json prints the created site with its id', async () => {
+    const r = await cli('site', 'add', '--name', 'X', '--json');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const site = JSON.parse(r.out) as Record<string, unknown>;
+    expect(site).toEqual({ id: expect.stringMatching(/^site_[0-9a-f]{16}$/), name: 'X', kind: 'facility', tz: 'Asia/Shanghai' });
+    expect(query('SELECT id, name FROM sites')).toEqual([{ id: site.id, name: 'X' }]);
+  });
+
+  it('device add shows the secret once and stores only its scrypt hash', async () => {
+    const siteId = await addSite();
+    const r = await cli('device', 'add', '--site', siteId, '--type', 'sos_button', '--id', 'sos-1');
+    expect(r.code).toBe(0);
+    const secret = /^secret: (\S+)$/m.exec(r.out)?.[1];
+    expect(secret).toBeDefined();
+    expect(r.out.split(secret!).length - 1).toBe(1);
+    expect(r.out).toContain('(shown once: it is stored only as a hash)');
+    expect(r.out).toMatch(/^username: sos-1$/m);
+
+    const [row] = query<{ secret_hash: string }>('SELECT secret_hash FROM devices WHERE id = ?', 'sos-1');
+    expect(row?.secret_hash.startsWith('scrypt$')).toBe(true);
+    expect(row?.secret_hash).not.toContain(secret);
+    const everything = JSON.stringify(query('SELECT * FROM audit_log')) + JSON.stringify(query('SELECT * FROM devices'));
+    expect(everything).not.toContain(secret);
+  });
+
+  it('device add --json prints the secret with the MQTT credentials', async () => {
+    const siteId = await addSite();
+    const r = await cli('device', 'add', '--site', siteId, '--type', 'fall_detector', '--json');
+    const printed = JSON.parse(r.out) as Record<string, string>;
+    expect(printed).toMatchObject({ siteId, type: 'fall_detector', residentId: null, enabled: true });
+    expect(printed.username).toBe(printed.id);
+    expect(printed.clientId).toBe(printed.id);
+    expect(printed.secret?.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('refuses an unknown device type with exit code 2 (usage error)', async () => {
+    const siteId = await addSite();
+    const r = await cli('device', 'add', '--site', siteId, '--type', 'toaster');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('toaster');
+    expect(r.err).toContain('sos_button');
+    expect(query('SELECT id FROM devices')).toEqual([]);
+  });
+
+  it('user add --role staff without --site fails with exit code 1 and says why', async () => {
+    const r = await cli('user', 'add', '--username', 'li', '--role', 'staff');
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err).toBe('error: role staff needs --site\n');
+    expect(query('SELECT id FROM users')).toEqual([]);
+  });
+
+  it('user add --role family needs --resident', async () => {
+    const siteId = await addSite();
+    const r = await cli('user', 'add', '--username', 'son', '--role', 'family', '--site', siteId);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: role family needs --resident\n');
+  });
+
+  it('user add for family takes the site of the resident and prints a one-time password', async () => {
+    const siteId = await addSite();
+    const res = JSON.parse((await cli('resident', 'add', '--site', siteId, '--name', 'Wang', '--json')).out) as { id: string };
+    const r = await cli('user', 'add', '--username', 'son', '--role', 'family', '--resident', res.id, '--json');
+    expect(r.code).toBe(0);
+    const user = JSON.parse(r.out) as Record<string, string>;
+    expect(user).toMatchObject({ role: 'family', residentId: res.id, siteId });
+    const [row] = query<{ password_hash: string }>('SELECT password_hash FROM users');
+    expect(row?.password_hash).not.toContain(user.password);
+  });
+
+  it('refuses an unknown role and a missing required option with exit code 2', async () => {
+    expect((await cli('user', 'add', '--username', 'x', '--role', 'king')).code).toBe(2);
+    expect((await cli('site', 'add')).code).toBe(2);
+    expect((await cli('launch', 'rockets')).code).toBe(2);
+  });
+
+  it('reports a missing site as an error, exit code 1', async () => {
+    const r = await cli('resident', 'add', '--site', 'site_nope', '--name', 'Wang');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: no site site_nope\n');
+  });
+
+  it('exits 2 naming the variable when the environment is wrong', async () => {
+    const before = process.env.CARECIRCLE_LOG_LEVEL;
+    process.env.CARECIRCLE_LOG_LEVEL = 'loud';
+    try {
+      const r = await cli('site', 'add', '--name', 'X');
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('CARECIRCLE_LOG_LEVEL');
+    } finally {
+      if (before === undefined) delete process.env.CARECIRCLE_LOG_LEVEL;
+      else process.env.CARECIRCLE_LOG_LEVEL = before;
+    }
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Issue #2, durability: an SOS that received its PUBACK is in the journal even if the process
+ * is killed with SIGKILL right after; after a restart the alert exists exactly once, and a
+ * device that resends (it never saw the PUBACK) does not make a second one.
+ */
+import { join } from 'node:path';
+import type { Alert } from '@carecircle/protocol';
+import { topics } from '@carecircle/protocol';
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAlerts, login, waitFor } from '../support/api';
+import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
+import { provisionWorld, type World } from '../support/world';
+
+describe('durability across SIGKILL', () => {
+  let dir: string;
+  let world: World;
+  let platform: PlatformProcess | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    world = await provisionWorld(dir);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    removeDir(dir);
+  });
+
+  it('keeps every acknowledged SOS and raises its alert exactly once after restart', async () => {
+    platform = await startPlatform(dir);
+    const first = platform;
+    const client = await mqtt.connectAsync(first.mqttUrl, {
+      clientId: world.device.id,
+      username: world.device.id,
+      password: world.device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    const payloads = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ v: 1, eventId: `kill-${i}`, ts: new Date(Date.UTC(2026, 10, 29, 3, 0, i)).toISOString(), type: 'sos' }),
+    );
+    const acked = new Set<number>();
+    let sent = 0;
+    // Kill the platform the moment the last PUBACK arrives: synchronously, in the packet handler.
+    const killedAfterLastAck = new Promise<void>((resolve) => {
+      client.on('packetreceive', (packet) => {
+        if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
+        acked.add(packet.messageId);
+        if (acked.size === payloads.length) {
+          first.child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    client.on('error', () => {}); // the broker vanishes under it
+    for (const p of payloads) {
+      client.publish(topics.event(world.device.id), p, { qos: 1 }, () => {});
+      sent += 1;
+    }
+    await killedAfterLastAck;
+    expect(sent).toBe(5);
+    const exit = await first.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    client.end(true);
+
+    // Straight from the database file the killed process left behind.
+    const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
+    const rows = db
+      .prepare('SELECT event_id AS eventId FROM journal WHERE device_id = ? ORDER BY "offset"')
+      .all(world.device.id) as { eventId: string }[];
+    db.close();
+    expect(rows.map((r) => r.eventId)).toEqual(['kill-0', 'kill-1', 'kill-2', 'kill-3', 'kill-4']);
+
+    platform = await startPlatform(dir);
+    const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
+    const alert = await waitFor(
+      async () => (await listAlerts(platform!.baseUrl, token)).find((a) => a.count === 5),
+      10_000,
+      'the alert with all five presses',
+    );
+    expect(alert).toMatchObject({ kind: 'sos', residentId: world.residentA, state: 'open' });
+
+    // The device resends one it never saw acknowledged: dropped as a duplicate.
+    const again = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: world.device.id,
+      username: world.device.id,
+      password: world.device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await again.publishAsync(topics.event(world.device.id), payloads[4]!, { qos: 1 });
+    // A new event after the duplicate, as a marker that everything before it was handled.
+    await again.publishAsync(
+      topics.event(world.device.id),
+      JSON.stringify({ v: 1, eventId: 'after', ts: '2026-11-29T03:01:00Z', type: 'sos' }),
+      { qos: 1 },
+    );
+    await again.endAsync();
+    const final = await waitFor(
+      async () => (await listAlerts(platform!.baseUrl, token)).find((a) => a.count === 6),
+      10_000,
+      'the marker event',
+    );
+    const all: Alert[] = await listAlerts(platform.baseUrl, token);
+    expect(all).toHaveLength(1);
+    expect(final.id).toBe(alert.id);
+  });
+});

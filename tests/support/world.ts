@@ -1,0 +1,44 @@
+/**
+ * A small world provisioned through the admin CLI: two sites, a resident with an SOS button
+ * in the first, and a staff user in each.
+ */
+import { cli } from './harness';
+
+export interface World {
+  siteA: string;
+  siteB: string;
+  residentA: string;
+  device: { id: string; secret: string };
+  /** A second device in site A, for tests that need a well-behaved neighbour. */
+  neighbour: { id: string; secret: string };
+  staffA: { username: string; password: string };
+  staffB: { username: string; password: string };
+}
+
+export async function provisionWorld(dataDir: string): Promise<World> {
+  const siteA = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility A', '--kind', 'facility']);
+  const siteB = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility B', '--kind', 'facility']);
+  const resident = await cli<{ id: string }>(dataDir, ['resident', 'add', '--site', siteA.id, '--name', '王秀英', '--room', '101']);
+  const neighbourResident = await cli<{ id: string }>(dataDir, ['resident', 'add', '--site', siteA.id, '--name', '李桂兰', '--room', '102']);
+  const device = await cli<{ id: string; secret: string }>(dataDir, [
+    'device', 'add', '--site', siteA.id, '--resident', resident.id, '--type', 'sos_button',
+  ]);
+  const neighbour = await cli<{ id: string; secret: string }>(dataDir, [
+    'device', 'add', '--site', siteA.id, '--resident', neighbourResident.id, '--type', 'sos_button',
+  ]);
+  const staffA = await cli<{ username: string; password: string }>(dataDir, [
+    'user', 'add', '--username', 'nurse-a', '--role', 'staff', '--site', siteA.id,
+  ]);
+  const staffB = await cli<{ username: string; password: string }>(dataDir, [
+    'user', 'add', '--username', 'nurse-b', '--role', 'staff', '--site', siteB.id,
+  ]);
+  return {
+    siteA: siteA.id,
+    siteB: siteB.id,
+    residentA: resident.id,
+    device: { id: device.id, secret: device.secret },
+    neighbour: { id: neighbour.id, secret: neighbour.secret },
+    staffA: { username: staffA.username, password: staffA.password },
+    staffB: { username: staffB.username, password: staffB.password },
+  };
+}
