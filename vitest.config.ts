@@ -7,6 +7,7 @@ export default defineConfig({
       { test: { name: 'gateway', root: 'gateway', include: ['src/**/*.test.ts'] } },
       { test: { name: 'server', root: 'server', include: ['src/**/*.test.ts'] } },
       { test: { name: 'simulators', root: 'simulators', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'dashboard', root: 'dashboard', include: ['src/**/*.test.ts'] } },
       {
         test: {
           name: 'e2e',

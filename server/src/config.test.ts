@@ -78,7 +78,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses settings of later roadmap steps as not supported yet', () => {
-    for (const name of ['CARECIRCLE_INFLUX_URL', 'CARECIRCLE_MQTTS_PORT', 'CARECIRCLE_TLS_CERT', 'CARECIRCLE_TLS_KEY']) {
+    for (const name of [
+      'CARECIRCLE_INFLUX_URL',
+      'CARECIRCLE_MQTTS_PORT',
+      'CARECIRCLE_TLS_CERT',
+      'CARECIRCLE_TLS_KEY',
+    ]) {
       const err = errorOf({ [name]: 'x' });
       expect(err.variable).toBe(name);
       expect(err.message).toContain('not supported yet');

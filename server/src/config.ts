@@ -32,13 +32,15 @@ const NOT_YET: Record<string, string> = {
   CARECIRCLE_MQTTS_PORT: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
   CARECIRCLE_TLS_CERT: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
   CARECIRCLE_TLS_KEY: 'MQTT over TLS arrives with roadmap step 2 (gateway hardening)',
-  CARECIRCLE_INFLUX_URL: 'the InfluxDB time-series store arrives with roadmap step 4; unset it to use the embedded store',
+  CARECIRCLE_INFLUX_URL:
+    'the InfluxDB time-series store arrives with roadmap step 4; unset it to use the embedded store',
 };
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number | null): number | null {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a port number 0–65535, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new ConfigError(name, `must be a port number 0–65535, got ${JSON.stringify(raw)}`);
   const n = Number(raw);
   if (n > 65535) throw new ConfigError(name, `must be a port number 0–65535, got ${raw}`);
   return n;
@@ -64,7 +66,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const logLevel = (env.CARECIRCLE_LOG_LEVEL ?? 'info').trim();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError('CARECIRCLE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+    throw new ConfigError(
+      'CARECIRCLE_LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
+    );
   }
   const host = (env.CARECIRCLE_HOST ?? '127.0.0.1').trim();
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {

@@ -21,9 +21,7 @@ function printDemoBanner(seed: DemoSeed, ports: Listening, config: Config): void
     `  Simulated devices: ${seed.devices.length}`,
     '',
     '  One-time passwords for this run (stored only as hashes; new ones at every demo start):',
-    ...seed.users.map(
-      (u) => `    ${u.username.padEnd(11)} ${u.password}   ${u.role}${u.site ? ` · ${u.site}` : ''}`,
-    ),
+    ...seed.users.map((u) => `    ${u.username.padEnd(11)} ${u.password}   ${u.role}${u.site ? ` · ${u.site}` : ''}`),
     '',
     '  Send an SOS yourself with mosquitto_pub as one of the demo devices:',
     `    mosquitto_pub -h ${host} -p ${ports.mqttPort} -q 1 -i ${seed.devices[0]?.id} -u ${seed.devices[0]?.id} -P '${seed.devices[0]?.secret}' \\`,

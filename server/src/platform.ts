@@ -5,8 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Clock, type HealthResponse, systemClock } from '@carecircle/protocol';
 import { createGateway, type Gateway } from '@carecircle/gateway';
+import { type Clock, type HealthResponse, systemClock } from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import { AlertBus } from './alerts/alert.bus';
 import { ALERT_ENGINE_CONSUMER, AlertEngine } from './alerts/alert.engine';
@@ -132,7 +132,8 @@ export class Platform {
       await this.app.listen({ host: config.host, port: config.httpPort });
     } catch (err) {
       await this.stop();
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('CARECIRCLE_HTTP_PORT', config.httpPort);
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new PortInUseError('CARECIRCLE_HTTP_PORT', config.httpPort);
       throw err;
     }
     const address = this.app.server.address();
@@ -186,7 +187,12 @@ export class Platform {
     const g = this.gateway.metrics();
     const head = this.journal.head();
     const samples: Sample[] = [
-      { name: 'carecircle_mqtt_connections', help: 'Connected devices', type: 'gauge', values: [{ value: g.connections }] },
+      {
+        name: 'carecircle_mqtt_connections',
+        help: 'Connected devices',
+        type: 'gauge',
+        values: [{ value: g.connections }],
+      },
       {
         name: 'carecircle_gateway_events_accepted_total',
         help: 'Device events appended to the journal',

@@ -50,9 +50,11 @@ describe('bad device input', () => {
   it('refuses a wrong password with CONNACK 4', async () => {
     const before = await rejects('bad_credentials');
     const d = world.device;
-    await expect(connect(platform.mqttUrl, { clientId: d.id, username: d.id, password: 'nope' })).rejects.toMatchObject({
-      code: 4,
-    });
+    await expect(connect(platform.mqttUrl, { clientId: d.id, username: d.id, password: 'nope' })).rejects.toMatchObject(
+      {
+        code: 4,
+      },
+    );
     await goodSos();
     expect(await rejects('bad_credentials')).toBe(before + 1);
   });
@@ -128,7 +130,9 @@ describe('bad device input', () => {
     const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
     const alert = await waitFor(
       async () =>
-        (await listAlerts(platform.baseUrl, token)).find((a) => a.deviceId === world.neighbour.id && a.count === goodSent),
+        (await listAlerts(platform.baseUrl, token)).find(
+          (a) => a.deviceId === world.neighbour.id && a.count === goodSent,
+        ),
       10_000,
       `the neighbour's alert with count ${goodSent}`,
     );

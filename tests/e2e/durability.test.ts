@@ -39,7 +39,12 @@ describe('durability across SIGKILL', () => {
       reconnectPeriod: 0,
     });
     const payloads = Array.from({ length: 5 }, (_, i) =>
-      JSON.stringify({ v: 1, eventId: `kill-${i}`, ts: new Date(Date.UTC(2026, 10, 29, 3, 0, i)).toISOString(), type: 'sos' }),
+      JSON.stringify({
+        v: 1,
+        eventId: `kill-${i}`,
+        ts: new Date(Date.UTC(2026, 10, 29, 3, 0, i)).toISOString(),
+        type: 'sos',
+      }),
     );
     const acked = new Set<number>();
     let sent = 0;

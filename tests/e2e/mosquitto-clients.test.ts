@@ -41,7 +41,12 @@ describe('mosquitto clients', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const alert = await raised;
-    expect(alert).toMatchObject({ kind: 'sos', severity: 'critical', deviceId: d.id, firstEventTs: '2026-11-29T03:12:00Z' });
+    expect(alert).toMatchObject({
+      kind: 'sos',
+      severity: 'critical',
+      deviceId: d.id,
+      firstEventTs: '2026-11-29T03:12:00Z',
+    });
     expect((await listAlerts(platform.baseUrl, token, '?state=active')).map((a) => a.id)).toContain(alert.id);
   });
 
@@ -51,7 +56,9 @@ describe('mosquitto clients', () => {
     const r = await pub(['-q', '1', '-i', d.id, '-u', d.id, '-P', 'wrong', '-t', topics.event(d.id), '-m', '{}']);
     expect(r.code).not.toBe(0);
     expect(r.stderr.toLowerCase()).toContain('bad user name or password');
-    expect(await metric(platform.baseUrl, 'carecircle_gateway_rejects_total', { reason: 'bad_credentials' })).toBe(before + 1);
+    expect(await metric(platform.baseUrl, 'carecircle_gateway_rejects_total', { reason: 'bad_credentials' })).toBe(
+      before + 1,
+    );
   });
 
   it('mosquitto_sub (-E: exit once SUBACKed) may subscribe to its own cmd topic but not to another device’s', async () => {
@@ -59,8 +66,26 @@ describe('mosquitto clients', () => {
     const sub = (topic: string) =>
       run(
         'mosquitto_sub',
-        ['-h', '127.0.0.1', '-p', String(platform.mqttPort), '-V', 'mqttv311', '-i', d.id, '-u', d.id, '-P', d.secret,
-          '-t', topic, '-E', '-q', '1', '-d'],
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(platform.mqttPort),
+          '-V',
+          'mqttv311',
+          '-i',
+          d.id,
+          '-u',
+          d.id,
+          '-P',
+          d.secret,
+          '-t',
+          topic,
+          '-E',
+          '-q',
+          '1',
+          '-d',
+        ],
         process.env,
       );
     const own = await sub(topics.cmd(d.id));

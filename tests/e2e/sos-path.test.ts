@@ -101,7 +101,11 @@ describe('SOS from a device to staff', () => {
     expect(resolved.status).toBe(200);
     await twoUpdates;
     expect(updates.map((a) => a.state)).toEqual(['acknowledged', 'resolved']);
-    expect(resolved.body.alert).toMatchObject({ state: 'resolved', outcome: 'assisted_no_injury', note: 'helped back to bed' });
+    expect(resolved.body.alert).toMatchObject({
+      state: 'resolved',
+      outcome: 'assisted_no_injury',
+      note: 'helped back to bed',
+    });
     expect(seenByB).toEqual([]);
   });
 

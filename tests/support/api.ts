@@ -61,7 +61,11 @@ export async function connectLive(baseUrl: string, token: string): Promise<LiveS
 }
 
 /** Resolves with the first value `probe` returns that is not undefined; polls with a deadline. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

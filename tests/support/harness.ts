@@ -68,11 +68,19 @@ export async function startPlatform(dataDir: string, extraEnv: Record<string, st
     child.once('exit', (code, signal) => res({ code, signal })),
   );
   const up = await new Promise<{ httpPort: number; mqttPort: number; mqttWsPort: number | null }>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`platform did not start in 30 s:\n${stderr}\n${logs.join('\n')}`)), 30_000);
+    const timer = setTimeout(
+      () => rej(new Error(`platform did not start in 30 s:\n${stderr}\n${logs.join('\n')}`)),
+      30_000,
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
       try {
-        const entry = JSON.parse(line) as { msg?: string; httpPort?: number; mqttPort?: number; mqttWsPort?: number | null };
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          httpPort?: number;
+          mqttPort?: number;
+          mqttWsPort?: number | null;
+        };
         if (entry.msg === 'CareCircle is up') {
           clearTimeout(timer);
           res({ httpPort: entry.httpPort!, mqttPort: entry.mqttPort!, mqttWsPort: entry.mqttWsPort ?? null });

@@ -18,19 +18,65 @@ export interface World {
 export async function provisionWorld(dataDir: string): Promise<World> {
   const siteA = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility A', '--kind', 'facility']);
   const siteB = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility B', '--kind', 'facility']);
-  const resident = await cli<{ id: string }>(dataDir, ['resident', 'add', '--site', siteA.id, '--name', '王秀英', '--room', '101']);
-  const neighbourResident = await cli<{ id: string }>(dataDir, ['resident', 'add', '--site', siteA.id, '--name', '李桂兰', '--room', '102']);
+  const resident = await cli<{ id: string }>(dataDir, [
+    'resident',
+    'add',
+    '--site',
+    siteA.id,
+    '--name',
+    '王秀英',
+    '--room',
+    '101',
+  ]);
+  const neighbourResident = await cli<{ id: string }>(dataDir, [
+    'resident',
+    'add',
+    '--site',
+    siteA.id,
+    '--name',
+    '李桂兰',
+    '--room',
+    '102',
+  ]);
   const device = await cli<{ id: string; secret: string }>(dataDir, [
-    'device', 'add', '--site', siteA.id, '--resident', resident.id, '--type', 'sos_button',
+    'device',
+    'add',
+    '--site',
+    siteA.id,
+    '--resident',
+    resident.id,
+    '--type',
+    'sos_button',
   ]);
   const neighbour = await cli<{ id: string; secret: string }>(dataDir, [
-    'device', 'add', '--site', siteA.id, '--resident', neighbourResident.id, '--type', 'sos_button',
+    'device',
+    'add',
+    '--site',
+    siteA.id,
+    '--resident',
+    neighbourResident.id,
+    '--type',
+    'sos_button',
   ]);
   const staffA = await cli<{ username: string; password: string }>(dataDir, [
-    'user', 'add', '--username', 'nurse-a', '--role', 'staff', '--site', siteA.id,
+    'user',
+    'add',
+    '--username',
+    'nurse-a',
+    '--role',
+    'staff',
+    '--site',
+    siteA.id,
   ]);
   const staffB = await cli<{ username: string; password: string }>(dataDir, [
-    'user', 'add', '--username', 'nurse-b', '--role', 'staff', '--site', siteB.id,
+    'user',
+    'add',
+    '--username',
+    'nurse-b',
+    '--role',
+    'staff',
+    '--site',
+    siteB.id,
   ]);
   return {
     siteA: siteA.id,

@@ -90,7 +90,12 @@ describe('AlertEngine', () => {
 
     const alerts = allAlerts();
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ count: 2, firstEventTs: first.ts, lastEventTs: again.ts, updatedAt: t.clock.iso() });
+    expect(alerts[0]).toMatchObject({
+      count: 2,
+      firstEventTs: first.ts,
+      lastEventTs: again.ts,
+      updatedAt: t.clock.iso(),
+    });
     expect(t.store.alerts.timeline(alerts[0]!.id).map((e) => [e.action, e.eventId, e.actor.id])).toEqual([
       ['raised', first.eventId, w.devA],
       ['repeated', again.eventId, w.devA2],
@@ -123,7 +128,9 @@ describe('AlertEngine', () => {
     const keys = allAlerts()
       .map((a) => `${a.residentId}:${a.kind}:${a.count}`)
       .sort();
-    expect(keys).toEqual([`${w.resA.id}:fall:1`, `${w.resA.id}:sos:1`, `${w.resA2.id}:sos:1`, `${w.resB.id}:sos:1`].sort());
+    expect(keys).toEqual(
+      [`${w.resA.id}:fall:1`, `${w.resA.id}:sos:1`, `${w.resA2.id}:sos:1`, `${w.resB.id}:sos:1`].sort(),
+    );
   });
 
   it('keys an alert on the device when the device has no resident', () => {
@@ -153,7 +160,9 @@ describe('AlertEngine', () => {
     engine.handle(entries([deviceEvent('status', sosA, { data: { online: false, reason: 'lwt' } })], 2));
     expect(t.store.devices.get(w.devA)?.online).toBe(false);
     expect(statusOf(w.resA.id)).toBe('device_problem');
-    expect(emitted.status).toEqual([{ residentId: w.resA.id, siteId: w.siteA, status: 'device_problem', activeAlerts: 0 }]);
+    expect(emitted.status).toEqual([
+      { residentId: w.resA.id, siteId: w.siteA, status: 'device_problem', activeAlerts: 0 },
+    ]);
 
     engine.handle(entries([deviceEvent('heartbeat', sosA)], 3));
     expect(statusOf(w.resA.id)).toBe('ok');
@@ -165,7 +174,9 @@ describe('AlertEngine', () => {
     try {
       const visibleToOthers: number[] = [];
       bus.on('alert:raised', (a) => {
-        visibleToOthers.push((reader.prepare('SELECT COUNT(*) AS n FROM alerts WHERE id = ?').get(a.id) as { n: number }).n);
+        visibleToOthers.push(
+          (reader.prepare('SELECT COUNT(*) AS n FROM alerts WHERE id = ?').get(a.id) as { n: number }).n,
+        );
       });
       engine.handle(entries([deviceEvent('sos', sosA)]));
       expect(visibleToOthers).toEqual([1]);
@@ -217,7 +228,12 @@ describe('AlertEngine', () => {
 
   it('as a journal consumer, does not apply events again after a restart', async () => {
     const start = () => {
-      const c = new JournalConsumer({ name: ALERT_ENGINE_CONSUMER, journal: t.journal, handler: engine, logger: t.logger });
+      const c = new JournalConsumer({
+        name: ALERT_ENGINE_CONSUMER,
+        journal: t.journal,
+        handler: engine,
+        logger: t.logger,
+      });
       c.start();
       return c;
     };

@@ -3,10 +3,8 @@
  * waits on the time-series store. Each batch is applied in one transaction together with the
  * consumer's offset, so a crash at any point neither loses nor double-counts an event.
  */
-import type { Actor, Alert, DeviceEvent, JournalEntry } from '@carecircle/protocol';
+import type { Actor, Alert, Clock, DeviceEvent, Journal, JournalEntry } from '@carecircle/protocol';
 import type { Logger } from 'pino';
-import type { Clock } from '@carecircle/protocol';
-import type { Journal } from '@carecircle/protocol';
 import { newId } from '../storage/ids';
 import type { StateStore } from '../storage/state-store';
 import type { AlertBus } from './alert.bus';
@@ -49,7 +47,10 @@ export class AlertEngine {
       this.stats.processed += 1;
     } catch (err) {
       this.stats.failed += 1;
-      this.deps.logger.error({ err, offset: entry.offset, eventId: entry.event.eventId }, 'alert engine failed on event');
+      this.deps.logger.error(
+        { err, offset: entry.offset, eventId: entry.event.eventId },
+        'alert engine failed on event',
+      );
     }
   }
 

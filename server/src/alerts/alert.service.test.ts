@@ -1,4 +1,10 @@
-import { type Alert, CareCircleError, type ErrorCode, type ResidentStatusChange, type User } from '@carecircle/protocol';
+import {
+  type Alert,
+  CareCircleError,
+  type ErrorCode,
+  type ResidentStatusChange,
+  type User,
+} from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addUser, createTestDb, deviceEvent, entries, seedWorld, type TestDb, type World } from '../testing/fixtures';
 import { AlertBus } from './alert.bus';
@@ -32,7 +38,12 @@ beforeEach(async () => {
     staffA2: await addUser(t.store, t.clock, { username: 'staff-a2', role: 'staff', siteId: w.siteA }),
     staffB: await addUser(t.store, t.clock, { username: 'staff-b', role: 'staff', siteId: w.siteB }),
     supervisor: await addUser(t.store, t.clock, { username: 'super', role: 'supervisor' }),
-    family: await addUser(t.store, t.clock, { username: 'fam', role: 'family', siteId: w.siteA, residentId: w.resA.id }),
+    family: await addUser(t.store, t.clock, {
+      username: 'fam',
+      role: 'family',
+      siteId: w.siteA,
+      residentId: w.resA.id,
+    }),
     otherFamily: await addUser(t.store, t.clock, {
       username: 'fam2',
       role: 'family',
@@ -146,7 +157,9 @@ describe('AlertService', () => {
     service.acknowledge(users.staffA, alertA.id);
     service.resolve(users.staffA, alertA.id, 'emergency_handled', 'ambulance called');
     const rows = t.db
-      .prepare("SELECT actor_type, actor_id, action, target, detail FROM audit_log WHERE action LIKE 'alert.%' ORDER BY seq")
+      .prepare(
+        "SELECT actor_type, actor_id, action, target, detail FROM audit_log WHERE action LIKE 'alert.%' ORDER BY seq",
+      )
       .all();
     expect(rows).toEqual([
       { actor_type: 'user', actor_id: users.staffA.id, action: 'alert.acknowledged', target: alertA.id, detail: null },

@@ -29,7 +29,8 @@ export class AlertService {
   /** An alert the user may see, or ERR_ALERT_NOT_FOUND (also when out of scope: no probing). */
   visible(user: User, id: string): Alert {
     const alert = this.deps.store.alerts.get(id);
-    if (!alert || !canSeeAlert(scopeOf(user), alert)) throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
+    if (!alert || !canSeeAlert(scopeOf(user), alert))
+      throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
     return alert;
   }
 

@@ -49,9 +49,11 @@ describe('scope', () => {
     expect(canSeeAlert(scope, { siteId: w.siteA, residentId: w.resA.id })).toBe(true);
     expect(canSeeAlert(scope, { siteId: w.siteA, residentId: w.resA2.id })).toBe(false);
     expect(canSeeAlert(scope, { siteId: w.siteA, residentId: null })).toBe(false);
+    expect(siteFilter(scope, t.store)).toBeUndefined();
+    expect(siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
   });
 
-  it("family lists are limited by resident, so the site filter must not empty them", () => {
+  it('family lists are limited by resident, so the site filter must not empty them', () => {
     const scope = scopeOf(user('family', w.siteA, w.resA.id));
     const sites = siteFilter(scope, t.store);
     const alertsFilter = { limit: 10, ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] };
@@ -68,7 +70,9 @@ describe('scope', () => {
     });
     expect(t.store.alerts.list(alertsFilter).map((a) => a.id)).toEqual(['alt_1']);
     expect(
-      t.store.residents.board({ ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] }).map((r) => r.id),
+      t.store.residents
+        .board({ ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] })
+        .map((r) => r.id),
     ).toEqual([w.resA.id]);
   });
 });

@@ -36,6 +36,8 @@ export function canSeeAlert(scope: Scope, alert: { siteId: string; residentId: s
 
 /** The site ids a user's request is limited to, narrowed by an optional `site` filter. */
 export function siteFilter(scope: Scope, store: StateStore, requested?: string): string[] | undefined {
+  // Family scope is by resident (callers add `residentIds`); an empty site list would hide everything.
+  if (scope.residentIds) return requested === undefined ? undefined : [requested];
   const all = scope.siteIds ?? store.sites.list().map((s) => s.id);
   if (requested === undefined) return scope.siteIds ?? undefined;
   return all.filter((id) => id === requested);

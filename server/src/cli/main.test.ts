@@ -59,7 +59,12 @@ describe('admin CLI', () => {
     const r = await cli('site', 'add', '--name', 'X', '--json');
     expect(r).toMatchObject({ code: 0, err: '' });
     const site = JSON.parse(r.out) as Record<string, unknown>;
-    expect(site).toEqual({ id: expect.stringMatching(/^site_[0-9a-f]{16}$/), name: 'X', kind: 'facility', tz: 'Asia/Shanghai' });
+    expect(site).toEqual({
+      id: expect.stringMatching(/^site_[0-9a-f]{16}$/),
+      name: 'X',
+      kind: 'facility',
+      tz: 'Asia/Shanghai',
+    });
     expect(query('SELECT id, name FROM sites')).toEqual([{ id: site.id, name: 'X' }]);
   });
 
@@ -76,7 +81,8 @@ describe('admin CLI', () => {
     const [row] = query<{ secret_hash: string }>('SELECT secret_hash FROM devices WHERE id = ?', 'sos-1');
     expect(row?.secret_hash.startsWith('scrypt$')).toBe(true);
     expect(row?.secret_hash).not.toContain(secret);
-    const everything = JSON.stringify(query('SELECT * FROM audit_log')) + JSON.stringify(query('SELECT * FROM devices'));
+    const everything =
+      JSON.stringify(query('SELECT * FROM audit_log')) + JSON.stringify(query('SELECT * FROM devices'));
     expect(everything).not.toContain(secret);
   });
 
@@ -115,7 +121,9 @@ describe('admin CLI', () => {
 
   it('user add for family takes the site of the resident and prints a one-time password', async () => {
     const siteId = await addSite();
-    const res = JSON.parse((await cli('resident', 'add', '--site', siteId, '--name', 'Wang', '--json')).out) as { id: string };
+    const res = JSON.parse((await cli('resident', 'add', '--site', siteId, '--name', 'Wang', '--json')).out) as {
+      id: string;
+    };
     const r = await cli('user', 'add', '--username', 'son', '--role', 'family', '--resident', res.id, '--json');
     expect(r.code).toBe(0);
     const user = JSON.parse(r.out) as Record<string, string>;

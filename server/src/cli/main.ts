@@ -80,7 +80,9 @@ export function buildCli(io: CliIo = processIo): Command {
     .requiredOption('--lat <lat>', 'latitude', parseFloat)
     .requiredOption('--lon <lon>', 'longitude', parseFloat)
     .addOption(json)
-    .action((o) => run(io, o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })));
+    .action((o) =>
+      run(io, o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })),
+    );
 
   const resident = program.command('resident').description('residents (elders)');
   resident
@@ -104,7 +106,12 @@ export function buildCli(io: CliIo = processIo): Command {
     .addOption(json)
     .action((o) =>
       run(io, o.json, async (p) => {
-        const { device: d, secret } = await p.addDevice({ siteId: o.site, residentId: o.resident, type: o.type, id: o.id });
+        const { device: d, secret } = await p.addDevice({
+          siteId: o.site,
+          residentId: o.resident,
+          type: o.type,
+          id: o.id,
+        });
         return { ...d, secret, username: d.id, clientId: d.id };
       }),
     );
@@ -139,7 +146,9 @@ export function buildCli(io: CliIo = processIo): Command {
     .command('reset-password')
     .requiredOption('--username <username>')
     .addOption(json)
-    .action((o) => run(io, o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })));
+    .action((o) =>
+      run(io, o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })),
+    );
 
   return program;
 }

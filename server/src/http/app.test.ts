@@ -71,11 +71,20 @@ describe('the HTTP app', () => {
     t = await createTestApp();
     const res = await t.app.inject({ url: '/api/docs/json' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as { openapi: string; info: { title: string }; paths: Record<string, Record<string, unknown>> };
+    const doc = res.json() as {
+      openapi: string;
+      info: { title: string };
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('CareCircle API');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/alerts', '/api/v1/alerts/{id}', '/api/v1/alerts/{id}/resolve', '/api/v1/auth/login']),
+      expect.arrayContaining([
+        '/api/v1/alerts',
+        '/api/v1/alerts/{id}',
+        '/api/v1/alerts/{id}/resolve',
+        '/api/v1/auth/login',
+      ]),
     );
     expect(doc.paths['/api/v1/alerts']).toHaveProperty('get');
     expect(doc.paths).not.toHaveProperty('/metrics');

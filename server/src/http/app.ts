@@ -87,7 +87,13 @@ export async function buildServer(deps: AppDeps) {
     );
   }
 
-  const realtime = attachRealtime({ httpServer: app.server, auth: deps.auth, store: deps.store, bus: deps.bus, logger: deps.logger });
+  const realtime = attachRealtime({
+    httpServer: app.server,
+    auth: deps.auth,
+    store: deps.store,
+    bus: deps.bus,
+    logger: deps.logger,
+  });
   app.addHook('onClose', async () => {
     await realtime.close();
   });

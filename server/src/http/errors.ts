@@ -26,5 +26,7 @@ export function errorHandler(err: FastifyError | CareCircleError, req: FastifyRe
     void reply.status(500).send({ error: { code: 'ERR_INTERNAL', message: 'internal error' } } satisfies ErrorResponse);
     return;
   }
-  void reply.status(status).send({ error: { code: err.code ?? 'ERR_REQUEST', message: err.message } } satisfies ErrorResponse);
+  void reply
+    .status(status)
+    .send({ error: { code: err.code ?? 'ERR_REQUEST', message: err.message } } satisfies ErrorResponse);
 }

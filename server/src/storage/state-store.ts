@@ -3,9 +3,10 @@
  * alerts and the audit log. The embedded adapter is SQLite; `transaction` runs a function
  * atomically across all of them (and the journal offsets in the same database).
  */
-import type { Db } from './sqlite/database';
+
 import { AlertsRepository } from './sqlite/alerts.repository';
 import { AuditRepository } from './sqlite/audit.repository';
+import type { Db } from './sqlite/database';
 import { DevicesRepository } from './sqlite/devices.repository';
 import { ResidentsRepository } from './sqlite/residents.repository';
 import { SitesRepository } from './sqlite/sites.repository';

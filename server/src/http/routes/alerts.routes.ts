@@ -13,7 +13,13 @@ import { scopeOf, siteFilter } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
-const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+const errors = {
+  400: ErrorResponseSchema,
+  401: ErrorResponseSchema,
+  403: ErrorResponseSchema,
+  404: ErrorResponseSchema,
+  409: ErrorResponseSchema,
+};
 
 export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.addHook('preHandler', makeRequireUser(deps.auth));

@@ -53,7 +53,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
 
   app.get(
     '/auth/me',
-    { preHandler: requireUser, schema: { tags: ['auth'], response: { 200: MeResponseSchema, 401: ErrorResponseSchema } } },
+    {
+      preHandler: requireUser,
+      schema: { tags: ['auth'], response: { 200: MeResponseSchema, 401: ErrorResponseSchema } },
+    },
     async (req) => {
       const user = userOf(req);
       const scope = scopeOf(user);

@@ -41,7 +41,11 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       schema: {
         tags: ['residents'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
-        response: { 200: Type.Object({ resident: ResidentSchema }), 401: ErrorResponseSchema, 404: ErrorResponseSchema },
+        response: {
+          200: Type.Object({ resident: ResidentSchema }),
+          401: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+        },
       },
     },
     async (req) => {

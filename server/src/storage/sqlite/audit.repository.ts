@@ -11,7 +11,9 @@ export class AuditRepository {
       .run(at, actor.type, actor.id, action, target, detail ? JSON.stringify(detail) : null);
   }
 
-  list(limit = 100): { seq: number; at: string; actorType: string; actorId: string; action: string; target: string | null }[] {
+  list(
+    limit = 100,
+  ): { seq: number; at: string; actorType: string; actorId: string; action: string; target: string | null }[] {
     return this.db
       .prepare(
         'SELECT seq, at, actor_type AS actorType, actor_id AS actorId, action, target FROM audit_log ORDER BY seq DESC LIMIT ?',

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { type Migration, migrations as defaultMigrations } from './migrations';
+import { migrations as defaultMigrations, type Migration } from './migrations';
 
 export type Db = Database.Database;
 
@@ -21,7 +21,9 @@ export function openDatabase(file: string, logger: Logger, migrations: readonly 
 }
 
 export function migrate(db: Db, migrations: readonly Migration[], logger: Logger): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
   const applied = new Set(
     db
       .prepare('SELECT version FROM schema_migrations')

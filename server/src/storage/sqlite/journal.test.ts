@@ -125,7 +125,9 @@ describe('SqliteJournal', () => {
   });
 
   it('rejects every append of a batch whose transaction fails, and counts them', async () => {
-    t.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON journal WHEN NEW.event_id = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    t.db.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON journal WHEN NEW.event_id = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
     const ok = t.journal.append(deviceEvent('sos', dev));
     const bad = t.journal.append(deviceEvent('sos', dev, { eventId: 'poison' }));
     await expect(ok).rejects.toThrow('refused');

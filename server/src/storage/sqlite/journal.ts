@@ -35,7 +35,7 @@ export class SqliteJournal implements Journal {
   private readonly upsertOffset;
   private readonly writeBatch;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.insert = db.prepare(
       'INSERT OR IGNORE INTO journal (event_id, device_id, kind, received_at, body) VALUES (?, ?, ?, ?, ?)',
     );

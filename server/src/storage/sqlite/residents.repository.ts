@@ -28,7 +28,9 @@ export class ResidentsRepository {
   }
 
   listBySite(siteId: string): ResidentRecord[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM residents WHERE site_id = ? ORDER BY room, name`).all(siteId) as ResidentRecord[];
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM residents WHERE site_id = ? ORDER BY room, name`)
+      .all(siteId) as ResidentRecord[];
   }
 
   /**

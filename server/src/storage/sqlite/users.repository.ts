@@ -47,9 +47,9 @@ export class UsersRepository {
 
   findByUsername(username: string): (User & { passwordHash: string }) | null {
     return (
-      (this.db.prepare(`SELECT ${COLUMNS}, password_hash AS passwordHash FROM users WHERE username = ?`).get(username) as
-        | (User & { passwordHash: string })
-        | undefined) ?? null
+      (this.db
+        .prepare(`SELECT ${COLUMNS}, password_hash AS passwordHash FROM users WHERE username = ?`)
+        .get(username) as (User & { passwordHash: string }) | undefined) ?? null
     );
   }
 

@@ -1,0 +1,296 @@
+/**
+ * The base of every simulated native device: one MQTT 3.1.1 connection with the device's own
+ * credentials (DESIGN.md, "Device-facing MQTT contract"), its status and last will, its
+ * periodic readings, and QoS 1 publishes that resolve on PUBACK.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  type Clock,
+  DEVICE_TYPE_KINDS,
+  type DeviceStatusPayload,
+  type DeviceType,
+  type EventData,
+  type NATIVE_EVENT_KINDS,
+  type NATIVE_READING_KINDS,
+  systemClock,
+  topics,
+} from '@carecircle/protocol';
+import type { MqttClient } from 'mqtt';
+import { type Logger, pino } from 'pino';
+import { background } from './background';
+import type { Random } from './random';
+import { realScheduler, type Scheduler, TimerGroup } from './scheduler';
+import { type ConnectError, createMqttClient, firstConnack, isConnackRefusal, toConnectError } from './transport';
+
+export type NativeEventKind = (typeof NATIVE_EVENT_KINDS)[number];
+export type NativeReadingKind = (typeof NATIVE_READING_KINDS)[number];
+
+export interface SimulatedDeviceOptions {
+  /** `mqtt://host:port` or `ws://host:port/mqtt`. */
+  url: string;
+  deviceId: string;
+  secret: string;
+  clock?: Clock;
+  logger?: Logger;
+  scheduler?: Scheduler;
+  /** Only picks the phase of the periodic readings. */
+  random?: Random;
+  /** Default false; see `connect()`. */
+  cleanSession?: boolean;
+  /** MQTT keep alive in seconds (default 60; 0 turns it off). */
+  keepaliveSeconds?: number;
+  /** Pause before reconnecting after a lost connection (default 2000 ms). */
+  reconnectPeriodMs?: number;
+  /** Give up on a CONNACK after this long (default 10000 ms). */
+  connectTimeoutMs?: number;
+  /** Heartbeat reading period (default 60 s; 0 turns it off). */
+  heartbeatIntervalMs?: number;
+  /** Battery reading period (default 1 h; 0 turns it off). */
+  batteryIntervalMs?: number;
+  /** Battery level at start (default 100). */
+  batteryPercent?: number;
+}
+
+/** What went out, for observers (demos, determinism tests); emitted before the PUBACK. */
+export interface PublishRecord {
+  deviceId: string;
+  topic: string;
+  payload: { v: 1; eventId: string; ts: string; type: string; data?: unknown };
+}
+
+export interface SimulatedDeviceEvents {
+  publish: [PublishRecord];
+  /** A message on the device's `cmd` topic, parsed as JSON when it is JSON. */
+  command: [unknown];
+  online: [];
+  offline: [];
+  /** The broker refused a reconnect; the device gives up (see `connect()`). */
+  refused: [ConnectError];
+}
+
+/** Drain per battery reading: at the default hourly reading, full to empty in ~14 months. */
+const BATTERY_DRAIN_PER_REPORT = 0.01;
+
+export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
+  abstract readonly type: DeviceType;
+  readonly deviceId: string;
+  protected readonly log: Logger;
+  protected readonly clock: Clock;
+  protected readonly timers: TimerGroup;
+  readonly #options: SimulatedDeviceOptions;
+  readonly #random: Random;
+  /** Per instance, not from the seeded PRNG: the journal drops repeated eventIds, so two runs
+   * of the same seed must still produce distinct ones. */
+  readonly #nonce = randomBytes(4).toString('hex');
+  #counter = 0;
+  #battery: number;
+  #client: MqttClient | undefined;
+  #ready = false;
+  #running = false;
+
+  constructor(options: SimulatedDeviceOptions) {
+    super();
+    this.#options = options;
+    this.deviceId = options.deviceId;
+    this.clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ deviceId: options.deviceId });
+    this.timers = new TimerGroup(options.scheduler ?? realScheduler);
+    this.#battery = options.batteryPercent ?? 100;
+    topics.event(options.deviceId); // throws early on an id the contract does not allow
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
+  get batteryPercent(): number {
+    return this.#battery;
+  }
+
+  /**
+   * Connects, subscribes to the own `cmd` topic and publishes the retained `online` status.
+   * Rejects with a `ConnectError` (carrying the CONNACK return code on a refusal) and does not
+   * retry: a wrong secret stays wrong. After a first success, lost connections are retried.
+   *
+   * Clean session defaults to false, as for a device that must not miss commands: the broker
+   * keeps the `cmd` subscription and queues QoS 1 commands while the device is briefly away,
+   * and MQTT.js resends unacknowledged events on reconnect (the journal drops the duplicates
+   * by eventId).
+   */
+  async connect(): Promise<void> {
+    if (this.#client) throw new Error(`${this.deviceId}: already connected`);
+    const id = this.deviceId;
+    const o = this.#options;
+    const client = createMqttClient(o.url, {
+      protocolVersion: 4,
+      clientId: id, // must equal the username (DESIGN.md)
+      username: id,
+      password: o.secret,
+      clean: o.cleanSession ?? false,
+      keepalive: o.keepaliveSeconds ?? 60,
+      reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      will: { topic: topics.status(id), payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    this.#client = client;
+    client.on('error', (err) => this.#onError(err));
+    client.on('connect', () => this.#onReconnect(client));
+    client.on('offline', () => this.emit('offline'));
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    try {
+      await firstConnack(client, id);
+      await client.subscribeAsync(topics.cmd(id), { qos: 1 });
+      await this.#publishStatus(client, 'online');
+    } catch (err) {
+      this.#client = undefined;
+      client.end(true);
+      throw err;
+    }
+    this.#ready = true;
+    this.log.info('connected');
+    this.emit('online');
+  }
+
+  /** Connects when needed, then starts the periodic readings. */
+  async start(): Promise<void> {
+    if (!this.#client) await this.connect();
+    if (this.#running) return;
+    this.#running = true;
+    this.#periodic(this.#options.heartbeatIntervalMs ?? 60_000, 'heartbeat', () => this.heartbeat());
+    this.#periodic(this.#options.batteryIntervalMs ?? 3_600_000, 'battery reading', () => this.reportBattery());
+  }
+
+  /**
+   * Stops the timers, publishes the retained `offline` status and disconnects cleanly (a clean
+   * DISCONNECT discards the last will, hence the explicit status).
+   */
+  async stop(): Promise<void> {
+    this.timers.clear();
+    this.#running = false;
+    const client = this.#client;
+    if (!client) return;
+    this.#client = undefined;
+    this.#ready = false;
+    if (client.connected) {
+      try {
+        await this.#publishStatus(client, 'offline');
+        await client.endAsync();
+        return;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'graceful disconnect failed');
+      }
+    }
+    await client.endAsync(true);
+  }
+
+  /**
+   * Drops the connection without DISCONNECT, like a device losing power: the broker publishes
+   * the last will (`offline`). For fault drills, and for giving up on an unresponsive broker.
+   */
+  async kill(): Promise<void> {
+    this.timers.clear();
+    this.#running = false;
+    const client = this.#client;
+    this.#client = undefined;
+    this.#ready = false;
+    if (client) await client.endAsync(true);
+  }
+
+  heartbeat(): Promise<void> {
+    return this.sendReading('heartbeat');
+  }
+
+  reportBattery(): Promise<void> {
+    this.#battery = Math.max(0, Math.round((this.#battery - BATTERY_DRAIN_PER_REPORT) * 100) / 100);
+    return this.sendReading('battery', { percent: this.#battery });
+  }
+
+  setBattery(percent: number): Promise<void> {
+    this.#battery = percent;
+    return this.sendReading('battery', { percent });
+  }
+
+  /** A discrete event on `topics.event(id)` at QoS 1; resolves on PUBACK. */
+  protected sendEvent<K extends NativeEventKind>(type: K, data?: EventData[K]): Promise<void> {
+    return this.#publish(topics.event(this.deviceId), type, data);
+  }
+
+  /** A periodic measurement on `topics.reading(id)` at QoS 1; resolves on PUBACK. */
+  protected sendReading<K extends NativeReadingKind>(type: K, data?: EventData[K]): Promise<void> {
+    return this.#publish(topics.reading(this.deviceId), type, data);
+  }
+
+  /** Commands have no contract yet (roadmap step 5); subclasses may react. */
+  protected onCommand(_command: unknown): void {}
+
+  async #publish(topic: string, type: NativeEventKind | NativeReadingKind, data: unknown): Promise<void> {
+    // The gateway refuses kinds outside the device type's list; fail here, where the bug is.
+    if (!DEVICE_TYPE_KINDS[this.type].includes(type)) {
+      throw new TypeError(`${this.type} ${this.deviceId} cannot report ${type}`);
+    }
+    const client = this.#client;
+    if (!client) throw new Error(`${this.deviceId}: not connected; call connect() or start() first`);
+    this.#counter += 1;
+    const payload: PublishRecord['payload'] = {
+      v: 1,
+      eventId: `${this.deviceId}-${this.#nonce}-${this.#counter}`,
+      ts: new Date(this.clock.now()).toISOString(),
+      type,
+      ...(data === undefined ? {} : { data }),
+    };
+    this.emit('publish', { deviceId: this.deviceId, topic, payload });
+    await client.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+  }
+
+  #publishStatus(client: MqttClient, status: DeviceStatusPayload): Promise<unknown> {
+    return client.publishAsync(topics.status(this.deviceId), status, { qos: 1, retain: true });
+  }
+
+  /** Starts at a random phase, so that thousands of devices started together do not report in step. */
+  #periodic(ms: number, what: string, report: () => Promise<void>): void {
+    if (ms > 0) this.timers.every(ms, () => background(this.log, what, report()), this.#random() * ms);
+  }
+
+  /** After a reconnect the last will may have set `offline`: say `online` again. */
+  #onReconnect(client: MqttClient): void {
+    if (!this.#ready) return; // the first connection is announced by connect()
+    this.log.info('reconnected');
+    background(
+      this.log,
+      'online status',
+      this.#publishStatus(client, 'online').then(() => this.emit('online')),
+    );
+  }
+
+  /**
+   * A refusal on reconnect (the device was disabled or its secret rotated) ends the retries in
+   * MQTT.js; stop the readings too, or they would pile up in its offline queue forever.
+   */
+  #onError(err: Error): void {
+    if (!this.#ready) return; // before the first CONNACK, connect() rejects with it instead
+    if (isConnackRefusal(err)) {
+      const refusal = toConnectError(err, this.deviceId);
+      this.log.error({ err: refusal.message }, 'refused on reconnect; giving up');
+      this.timers.clear();
+      this.#running = false;
+      this.emit('refused', refusal);
+      return;
+    }
+    this.log.warn({ err: err.message }, 'mqtt error');
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    if (topic !== topics.cmd(this.deviceId)) return;
+    let command: unknown = payload.toString('utf8');
+    try {
+      command = JSON.parse(command as string);
+    } catch {
+      // not JSON: hand it over as text
+    }
+    this.log.info({ command }, 'command');
+    this.emit('command', command);
+    this.onCommand(command);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Issue #2, in a real browser (Debian's Chromium driven by playwright-core): staff logs in, an
+ * SOS is published, the alert appears on the open page without a reload, staff acknowledges and
+ * resolves it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Alert, topics } from '@carecircle/protocol';
+import mqtt from 'mqtt';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertDetail, login } from '../support/api';
+import { type PlatformProcess, ROOT, removeDir, startPlatform, tempDir } from '../support/harness';
+import { provisionWorld, type World } from '../support/world';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('staff dashboard in Chromium', () => {
+  let dir: string;
+  let profile: string;
+  let platform: PlatformProcess;
+  let world: World;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dashboard/dist/index.html'))) {
+      throw new Error(
+        'dashboard/dist is missing: `pnpm test` builds it; run `pnpm --filter @carecircle/dashboard build`',
+      );
+    }
+    dir = tempDir();
+    profile = tempDir('cc-chromium-');
+    world = await provisionWorld(dir);
+    platform = await startPlatform(dir);
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      locale: 'en-US',
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await platform?.stop();
+    removeDir(dir);
+    removeDir(profile);
+  });
+
+  it('shows a wrong password as an error and stays on the login page', async () => {
+    await page.goto(platform.baseUrl);
+    await page.getByTestId('login-username').fill(world.staffA.username);
+    await page.getByTestId('login-password').fill('not-the-password');
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('login-error').isVisible()).toBe(true);
+  });
+
+  it('logs in, sees an SOS arrive live, acknowledges and resolves it', async () => {
+    await page.getByTestId('login-password').fill(world.staffA.password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
+    await page
+      .locator(`[data-testid="resident-tile"][data-resident-id="${world.residentA}"][data-status="ok"]`)
+      .waitFor();
+    expect(await page.getByTestId('alert-item').count()).toBe(0);
+
+    // The device presses SOS while the page stays open: no reload from here on.
+    const device = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: world.device.id,
+      username: world.device.id,
+      password: world.device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await device.publishAsync(
+      topics.event(world.device.id),
+      JSON.stringify({ v: 1, eventId: 'browser-sos', ts: new Date().toISOString(), type: 'sos' }),
+      { qos: 1 },
+    );
+    await device.endAsync();
+
+    const item = page.locator('[data-testid="alert-item"][data-kind="sos"]');
+    await item.and(page.locator('[data-state="open"]')).waitFor();
+    await page
+      .locator(`[data-testid="resident-tile"][data-resident-id="${world.residentA}"][data-status="alert"]`)
+      .waitFor();
+    const alertId = await item.getAttribute('data-alert-id');
+    expect(alertId).toMatch(/^alt_/);
+    await expect.poll(() => item.textContent()).toContain('王秀英');
+
+    await item.getByTestId('alert-ack').click();
+    await item.and(page.locator('[data-state="acknowledged"]')).waitFor();
+
+    await item.getByTestId('alert-resolve').click();
+    await page.getByTestId('resolve-outcome').selectOption('false_alarm');
+    await page.getByTestId('resolve-note').fill('pressed by accident while dressing');
+    await page.getByTestId('resolve-confirm').click();
+    await item.waitFor({ state: 'detached' });
+    await page
+      .locator(`[data-testid="resident-tile"][data-resident-id="${world.residentA}"][data-status="ok"]`)
+      .waitFor();
+
+    // What the browser did is what the server recorded, attributed to the staff member.
+    const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
+    const detail = await alertDetail(platform.baseUrl, token, alertId!);
+    const alert: Alert = detail.body.alert;
+    expect(alert).toMatchObject({
+      state: 'resolved',
+      outcome: 'false_alarm',
+      note: 'pressed by accident while dressing',
+    });
+    expect(alert.acknowledgedBy?.name).toBe(world.staffA.username);
+    expect(detail.body.timeline.map((t) => t.toState)).toEqual(['open', 'acknowledged', 'resolved']);
+  });
+
+  it('switches to Chinese and remembers it', async () => {
+    await page.getByTestId('lang-switch').selectOption('zh-CN');
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await page.reload();
+    await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.getByTestId('logout').textContent()).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
