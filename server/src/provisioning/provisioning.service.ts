@@ -16,9 +16,9 @@ import {
   type User,
 } from '@carecircle/protocol';
 import { generateSecret, hashSecret } from '../auth/secrets';
-import type { StateStore } from '../storage/state-store';
-import type { HomeRecord } from '../storage/sqlite/sites.repository';
 import type { ResidentRecord } from '../storage/sqlite/residents.repository';
+import type { HomeRecord } from '../storage/sqlite/sites.repository';
+import type { StateStore } from '../storage/state-store';
 
 const CLI_ACTOR: Actor = { type: 'system', id: 'admin-cli', name: 'admin CLI' };
 
@@ -93,7 +93,10 @@ export class ProvisioningService {
   }): Promise<{ device: DeviceRecord; secret: string }> {
     this.requireSite(input.siteId);
     if (!(DEVICE_TYPES as readonly string[]).includes(input.type)) {
-      throw new CareCircleError('ERR_VALIDATION', `unknown device type ${input.type}; one of ${DEVICE_TYPES.join(', ')}`);
+      throw new CareCircleError(
+        'ERR_VALIDATION',
+        `unknown device type ${input.type}; one of ${DEVICE_TYPES.join(', ')}`,
+      );
     }
     if (input.residentId) {
       const r = this.deps.store.residents.get(input.residentId);
@@ -145,7 +148,8 @@ export class ProvisioningService {
     if ((role === 'staff' || role === 'responder') && !input.siteId) {
       throw new CareCircleError('ERR_VALIDATION', `role ${role} needs --site`);
     }
-    if (role === 'family' && !input.residentId) throw new CareCircleError('ERR_VALIDATION', 'role family needs --resident');
+    if (role === 'family' && !input.residentId)
+      throw new CareCircleError('ERR_VALIDATION', 'role family needs --resident');
     if (input.siteId) this.requireSite(input.siteId);
     let siteId = input.siteId ?? null;
     if (input.residentId) {

@@ -38,11 +38,14 @@ export function attachRealtime(deps: {
   logger: Logger;
 }): Realtime {
   const log = deps.logger.child({ module: 'realtime' });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(deps.httpServer, {
-    serveClient: false,
-    // Same origin only: the dashboard is served by this server.
-    cors: { origin: false },
-  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
+    deps.httpServer,
+    {
+      serveClient: false,
+      // Same origin only: the dashboard is served by this server.
+      cors: { origin: false },
+    },
+  );
 
   io.use((socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
