@@ -1,0 +1,126 @@
+/**
+ * What every hook shares: the injected ports, the limits, the counters and one place that
+ * logs, counts and dead-letters a refusal, so each reason is handled the same way everywhere.
+ */
+import type {
+  Clock,
+  DeadLetterStore,
+  DeviceDirectory,
+  DeviceEvent,
+  GatewayRejectReason,
+  Journal,
+} from '@carecircle/protocol';
+import type { Logger } from 'pino';
+import type { GatewayLimits } from './limits';
+import type { GatewayCounters } from './metrics';
+
+/** Dead-lettered payloads are cut to this size: enough to diagnose, bounded per entry. */
+export const DEAD_LETTER_PAYLOAD_BYTES = 2048;
+const MAX_DETAIL_CHARS = 200;
+
+export interface Refusal {
+  /** The device id, or for a refused CONNECT the username it claimed. */
+  deviceId: string;
+  reason: GatewayRejectReason;
+  detail: string;
+}
+
+export interface DeadLetterInput extends Refusal {
+  topic: string;
+  payload: Buffer;
+  receivedAt: string;
+}
+
+export interface GatewayContext {
+  readonly devices: DeviceDirectory;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly limits: GatewayLimits;
+  readonly counters: GatewayCounters;
+  /** Set once `close()` starts: new publishes (and wills) are refused so nothing half-lands. */
+  closing: boolean;
+  /** Counts the reason and logs it with a child logger (deviceId, reason, detail). */
+  refuse(refusal: Refusal): void;
+  /** `refuse` plus a dead letter, for payloads that were acknowledged but not accepted. */
+  deadLetter(input: DeadLetterInput): void;
+  /** Appends to the journal, counts the outcome and keeps the promise until it settles. */
+  append(event: DeviceEvent): Promise<void>;
+  /** Resolves when every append in flight has settled. */
+  settled(): Promise<void>;
+}
+
+export interface ContextDeps {
+  devices: DeviceDirectory;
+  journal: Journal;
+  deadLetters: DeadLetterStore;
+  clock: Clock;
+  logger: Logger;
+  limits: GatewayLimits;
+  counters: GatewayCounters;
+}
+
+export function createContext(deps: ContextDeps): GatewayContext {
+  const log = deps.logger.child({ module: 'gateway' });
+  const inflight = new Set<Promise<unknown>>();
+  const { counters } = deps;
+
+  function refuse({ deviceId, reason, detail }: Refusal): void {
+    counters.reject(reason);
+    log.child({ deviceId: cut(deviceId, 64) }).warn({ reason, detail: cut(detail, MAX_DETAIL_CHARS) }, 'refused');
+  }
+
+  return {
+    devices: deps.devices,
+    clock: deps.clock,
+    log,
+    limits: deps.limits,
+    counters,
+    closing: false,
+    refuse,
+    deadLetter(input) {
+      refuse(input);
+      try {
+        deps.deadLetters.record({
+          deviceId: input.deviceId,
+          topic: input.topic,
+          reason: input.reason,
+          detail: cut(input.detail, MAX_DETAIL_CHARS),
+          // A copy, so the entry does not pin the whole received buffer.
+          payload: Buffer.from(input.payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES)),
+          receivedAt: input.receivedAt,
+        });
+      } catch (err) {
+        log.error({ err, deviceId: input.deviceId, reason: input.reason }, 'dead letter store failed');
+      }
+    },
+    append(event) {
+      const pending = Promise.resolve()
+        .then(() => deps.journal.append(event))
+        .then(
+          (result) => {
+            if (result === 'duplicate') counters.reject('duplicate');
+            else counters.eventsAccepted++;
+          },
+          (err: unknown) => {
+            refuse({ deviceId: event.deviceId, reason: 'journal_unavailable', detail: describe(err) });
+            throw err;
+          },
+        );
+      inflight.add(pending);
+      const forget = () => inflight.delete(pending);
+      pending.then(forget, forget);
+      return pending;
+    },
+    async settled() {
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

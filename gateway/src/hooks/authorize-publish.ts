@@ -1,0 +1,95 @@
+/**
+ * Every device PUBLISH passes here, and only here before aedes writes the PUBACK (aedes 1.2
+ * lib/handlers/publish.js: `authorizePublish`, then PUBACK, then `broker.publish`, whose
+ * `published` hook runs last). So this is where the durability contract lives (DESIGN.md,
+ * "Data flow"): an accepted event is appended to the journal before the callback, and a
+ * failed append fails the callback, which closes the connection without a PUBACK and makes
+ * the device resend.
+ *
+ * Three outcomes:
+ * - wrong topic (another device's, its own `cmd`, `$SYS`, non-native): `callback(err)` closes
+ *   the connection. [MQTT-3.3.5-2] allows acknowledging or closing; writing outside its own
+ *   topics is a security violation, so the offender is cut off.
+ * - right topic, bad payload (too large, not JSON, schema-invalid, kind not allowed, format not
+ *   supported yet): counted, logged, dead-lettered and then *acknowledged* with `callback(null)`
+ *   — the other choice [MQTT-3.3.5-2] permits. Closing instead would wedge the device: it would
+ *   resend the same poison message on every reconnect and never get past it to its next SOS.
+ *   The payload is not journaled; aedes still routes it internally, but `authorizeForward`
+ *   lets a device receive only its own `cmd` topic, so no subscriber ever sees it.
+ * - valid: appended (a duplicate `eventId` counts as durable), then acknowledged.
+ *
+ * Any other failure (a port that throws) also closes the connection without a PUBACK: the
+ * device resends, and the broker does not crash.
+ */
+
+import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
+import { createDecoder } from '../adapters/decode';
+import type { GatewayContext } from '../context';
+import { mayPublishWill, publishChannel } from './acl';
+import type { AuthorizePublishHook } from './types';
+
+/** A refusal already counted and logged; it closes the connection without a PUBACK. */
+class PublishRefused extends Error {}
+
+export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHook {
+  const decode = createDecoder(ctx.limits);
+
+  async function authorize(client: Client | null, packet: PublishPacket | AedesPublishPacket): Promise<void> {
+    // aedes passes no client only for wills it recovers from other brokers' sessions.
+    if (client === null) throw new PublishRefused('publish without a device connection');
+    // During shutdown nothing new is accepted, wills included: a restart is not an outage,
+    // and the device resends its unacknowledged events to the next gateway.
+    if (ctx.closing) throw new PublishRefused('gateway is shutting down');
+
+    const deviceId = client.id;
+    // aedes publishes a last will from Client#close, after `closed` is set.
+    const lastWill = client.closed;
+    const channel = publishChannel(deviceId, packet.topic);
+    const allowed = lastWill ? mayPublishWill(deviceId, packet.topic) : channel !== null;
+    if (!allowed || channel === null) {
+      const detail = `${lastWill ? 'last will on ' : ''}topic ${packet.topic}`;
+      ctx.refuse({ deviceId, reason: 'topic_not_allowed', detail });
+      throw new PublishRefused(`topic not allowed: ${packet.topic}`);
+    }
+
+    // [MQTT-3.3.1-5] asks the broker to keep a retained message for future subscribers, but
+    // the ACL lets no client subscribe to a device topic, so a copy could never be delivered:
+    // keeping one per device topic would only cost memory.
+    packet.retain = false;
+
+    // Read per message, not per session: a device moved to another resident must report
+    // for the new one at once.
+    const record = ctx.devices.get(deviceId);
+    if (record === null || !record.enabled) {
+      ctx.refuse({ deviceId, reason: 'unknown_device', detail: 'removed or disabled during its session' });
+      throw new PublishRefused('device is no longer registered');
+    }
+
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const receivedAt = new Date(ctx.clock.now()).toISOString();
+    const decoded = decode({ record, channel, payload, receivedAt, lastWill });
+    if (!decoded.ok) {
+      const { reason, detail } = decoded;
+      ctx.deadLetter({ deviceId, reason, detail, topic: packet.topic, payload, receivedAt });
+      return; // acknowledged, not journaled (see above)
+    }
+
+    try {
+      await ctx.append(decoded.event);
+    } catch (err) {
+      throw new PublishRefused('journal append failed', { cause: err }); // counted by ctx.append
+    }
+  }
+
+  return (client, packet, callback) => {
+    authorize(client, packet).then(
+      () => callback(null),
+      (err: unknown) => {
+        if (!(err instanceof PublishRefused)) {
+          ctx.log.error({ err, deviceId: client?.id }, 'publish failed; closing without PUBACK');
+        }
+        callback(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * In-memory fakes of the gateway's ports, for tests. They keep the ports' contracts (the
+ * journal drops duplicates by `eventId`, `verify` answers null for unknown and disabled) and
+ * add a few handles to steer failures and timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type {
+  AppendResult,
+  Clock,
+  DeadLetter,
+  DeadLetterStore,
+  DeviceDirectory,
+  DeviceEvent,
+  DeviceRecord,
+  Journal,
+  JournalEntry,
+} from '@carecircle/protocol';
+
+export class MemoryJournal implements Journal {
+  readonly entries: JournalEntry[] = [];
+  private readonly ids = new Set<string>();
+  private readonly offsets = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private failure: Error | null = null;
+  private held: (() => void)[] | null = null;
+  /** Appends called, including failed and held ones. */
+  appendCalls = 0;
+
+  /** Every append from now on rejects with `err` until `recover()`. */
+  fail(err = new Error('journal unavailable')): void {
+    this.failure = err;
+  }
+
+  recover(): void {
+    this.failure = null;
+  }
+
+  /** Appends wait (as if the disk were slow) until `release()`. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = null;
+    for (const go of waiting) go();
+  }
+
+  /** Appends currently waiting in `hold()`. */
+  get waiting(): number {
+    return this.held?.length ?? 0;
+  }
+
+  events(): DeviceEvent[] {
+    return this.entries.map((e) => e.event);
+  }
+
+  async append(event: DeviceEvent): Promise<AppendResult> {
+    this.appendCalls++;
+    const held = this.held;
+    if (held !== null) await new Promise<void>((resolve) => held.push(resolve));
+    if (this.failure !== null) throw this.failure;
+    if (this.ids.has(event.eventId)) return 'duplicate';
+    this.ids.add(event.eventId);
+    this.entries.push({ offset: this.entries.length + 1, event });
+    for (const listener of this.listeners) listener();
+    return 'appended';
+  }
+
+  read(after: number, limit: number): JournalEntry[] {
+    return this.entries.filter((e) => e.offset > after).slice(0, limit);
+  }
+
+  head(): number {
+    return this.entries.length;
+  }
+
+  committed(consumer: string): number {
+    return this.offsets.get(consumer) ?? 0;
+  }
+
+  commit(consumer: string, offset: number): void {
+    this.offsets.set(consumer, offset);
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}
+
+export class MemoryDeviceDirectory implements DeviceDirectory {
+  private readonly records = new Map<string, { record: DeviceRecord; secretHash: Buffer }>();
+
+  add(record: Partial<DeviceRecord> & Pick<DeviceRecord, 'id' | 'type'>, secret: string): DeviceRecord {
+    const full: DeviceRecord = { siteId: 'site-1', residentId: null, enabled: true, ...record };
+    this.records.set(full.id, { record: full, secretHash: hash(Buffer.from(secret)) });
+    return full;
+  }
+
+  update(id: string, patch: Partial<Omit<DeviceRecord, 'id'>>): void {
+    const entry = this.records.get(id);
+    if (entry === undefined) throw new Error(`no device ${id}`);
+    entry.record = { ...entry.record, ...patch };
+  }
+
+  async verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false> {
+    const entry = this.records.get(deviceId);
+    if (entry === undefined || !entry.record.enabled) return null;
+    return timingSafeEqual(hash(secret), entry.secretHash) ? entry.record : false;
+  }
+
+  get(deviceId: string): DeviceRecord | null {
+    return this.records.get(deviceId)?.record ?? null;
+  }
+}
+
+export class MemoryDeadLetterStore implements DeadLetterStore {
+  readonly entries: DeadLetter[] = [];
+
+  record(entry: DeadLetter): void {
+    this.entries.push(entry);
+  }
+}
+
+/** A clock that moves only when told to. */
+export class ManualClock implements Clock {
+  constructor(private ms = Date.parse('2026-11-29T03:12:00.000Z')) {}
+
+  now(): number {
+    return this.ms;
+  }
+
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+function hash(secret: Buffer): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
