@@ -49,7 +49,6 @@ export function canTransition(from: AlertState, to: AlertState): boolean {
   return ALERT_TRANSITIONS[from].includes(to);
 }
 
-
 export const AlertKindSchema = Type.Enum(ALERT_KINDS);
 export const SeveritySchema = Type.Enum(SEVERITIES);
 export const AlertStateSchema = Type.Enum(ALERT_STATES);

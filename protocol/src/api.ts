@@ -10,7 +10,6 @@ export const API_PREFIX = '/api/v1';
 /** Cookie the browser may use instead of the bearer header. */
 export const SESSION_COOKIE = 'cc_session';
 
-
 export const ErrorResponseSchema = Type.Object({
   error: Type.Object({
     code: Type.String(),

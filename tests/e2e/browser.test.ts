@@ -125,10 +125,10 @@ describe('staff dashboard in Chromium', () => {
 
   it('switches to Chinese and remembers it', async () => {
     await page.getByTestId('lang-switch').selectOption('zh-CN');
-    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await page.reload();
     await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     expect(await page.getByTestId('logout').textContent()).toMatch(/[\u4e00-\u9fff]/);
   });
 });

@@ -43,7 +43,10 @@ export class AlertEngine {
     try {
       // A savepoint per event: one that fails is logged and skipped, not allowed to block every
       // alert behind it.
-      this.deps.store.transaction(() => this.apply(entry.event, notices));
+      const own: Notice[] = [];
+      this.deps.store.transaction(() => this.apply(entry.event, own));
+      // Only an event whose changes committed may announce them.
+      notices.push(...own);
       this.stats.processed += 1;
     } catch (err) {
       this.stats.failed += 1;

@@ -117,6 +117,17 @@ describe('alert actions', () => {
     expect(res.json()).toMatchObject({ alert: { state: 'acknowledged' } });
   });
 
+  it('ack works with no body at all (the note is optional)', async () => {
+    const token = await t.login('staff-a');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/alerts/${t.alertA}/ack`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ alert: { state: 'acknowledged' } });
+  });
+
   it('resolve without an outcome is 400 ERR_VALIDATION naming outcome', async () => {
     const res = await as('staff-a', 'POST', `/alerts/${t.alertA}/resolve`, { note: 'done' });
     expect(res.statusCode).toBe(400);

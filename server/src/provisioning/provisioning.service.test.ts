@@ -35,7 +35,11 @@ function thrown(fn: () => unknown): CareCircleError {
 
 describe('ProvisioningService', () => {
   it('validates sites: non-empty name and a real time zone', () => {
-    expect(p.addSite({ name: '  Sunshine  ' })).toMatchObject({ name: 'Sunshine', kind: 'facility', tz: 'Asia/Shanghai' });
+    expect(p.addSite({ name: '  Sunshine  ' })).toMatchObject({
+      name: 'Sunshine',
+      kind: 'facility',
+      tz: 'Asia/Shanghai',
+    });
     expect(thrown(() => p.addSite({ name: '   ' })).code).toBe('ERR_VALIDATION');
     expect(thrown(() => p.addSite({ name: 'X', tz: 'Mars/Olympus' })).message).toContain('Mars/Olympus');
   });
@@ -76,8 +80,12 @@ describe('ProvisioningService', () => {
 
     expect((await rejection(p.addUser({ username: 'li.na', role: 'admin' }))).code).toBe('ERR_CONFLICT');
     expect((await rejection(p.addUser({ username: 'x y', role: 'admin' }))).code).toBe('ERR_VALIDATION');
-    expect((await rejection(p.addUser({ username: 'r1', role: 'responder' }))).message).toBe('role responder needs --site');
-    expect((await rejection(p.addUser({ username: 'f1', role: 'family' }))).message).toBe('role family needs --resident');
+    expect((await rejection(p.addUser({ username: 'r1', role: 'responder' }))).message).toBe(
+      'role responder needs --site',
+    );
+    expect((await rejection(p.addUser({ username: 'f1', role: 'family' }))).message).toBe(
+      'role family needs --resident',
+    );
     expect((await rejection(p.addUser({ username: 'g1', role: 'god' }))).code).toBe('ERR_VALIDATION');
   });
 

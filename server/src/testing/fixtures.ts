@@ -5,12 +5,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock, DeviceEvent, DeviceEventOf, DeviceType, EventData, EventKind, Role, User } from '@carecircle/protocol';
+import type {
+  Clock,
+  DeviceEvent,
+  DeviceEventOf,
+  DeviceType,
+  EventData,
+  EventKind,
+  Role,
+  User,
+} from '@carecircle/protocol';
 import pino, { type Logger } from 'pino';
 import { hashSecret } from '../auth/secrets';
 import { type Db, openDatabase } from '../storage/sqlite/database';
-import type { ResidentRecord } from '../storage/sqlite/residents.repository';
 import { SqliteJournal } from '../storage/sqlite/journal';
+import type { ResidentRecord } from '../storage/sqlite/residents.repository';
 import { createSqliteStateStore, type StateStore } from '../storage/state-store';
 
 /** 2026-11-29T03:12:00Z, the DESIGN example's timestamp. */

@@ -77,6 +77,10 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     app.post(
       `/alerts/:id/${path}`,
       {
+        // The note is optional, and so is the body that carries it.
+        preValidation: async (req) => {
+          req.body ??= {};
+        },
         schema: {
           tags: ['alerts'],
           summary,
