@@ -58,10 +58,13 @@ describe('device authentication', () => {
     expect(t.gateway.metrics().rejects.client_id_mismatch).toBe(2);
   });
 
-  it('refuses a disabled device with 5 (not authorized)', async () => {
+  it('refuses a disabled device with 5 (not authorized), but only once it proved its secret', async () => {
     const code = await t.connackCode({ clientId: 'off-1', username: 'off-1', password: secretOf('off-1') });
     expect(code).toBe(CONNACK.NOT_AUTHORIZED);
-    expect(t.gateway.metrics().rejects.unknown_device).toBe(1);
+    expect(t.gateway.metrics().rejects.device_disabled).toBe(1);
+    const guessed = await t.connackCode({ clientId: 'off-1', username: 'off-1', password: 'guess' });
+    expect(guessed).toBe(CONNACK.BAD_USERNAME_OR_PASSWORD);
+    expect(t.gateway.metrics().rejects.bad_credentials).toBe(1);
   });
 
   it('answers 3 (server unavailable) when the device directory fails', async () => {

@@ -35,6 +35,7 @@ export class CareCircleError extends Error {
 /** Reasons the gateway refuses device input; each is logged and counted under its name. */
 export const GATEWAY_REJECT_REASONS = [
   'unknown_device',
+  'device_disabled',
   'bad_credentials',
   'client_id_mismatch',
   'topic_not_allowed',

@@ -24,8 +24,9 @@ export interface DeviceRecord {
 /** The device registry as the gateway sees it. */
 export interface DeviceDirectory {
   /**
-   * Checks a device's credentials. `null` for an unknown or disabled device;
-   * `false` for a known device with a wrong secret.
+   * Checks a device's credentials: `null` for an unknown device, `false` for a wrong secret,
+   * else the record — which may be disabled. Only a caller who proved the secret learns that a
+   * device is disabled; nobody learns from it which device ids exist.
    */
   verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false>;
   get(deviceId: string): DeviceRecord | null;

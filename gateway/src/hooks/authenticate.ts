@@ -71,12 +71,10 @@ export function createAuthenticationHooks(ctx: GatewayContext): AuthenticationHo
   async function verify(deviceId: string, secret: Buffer): Promise<Refusal | null> {
     const record = await ctx.devices.verify(deviceId, secret);
     if (record === false) return ['bad_credentials', CONNACK.BAD_USERNAME_OR_PASSWORD, 'wrong secret'];
-    if (record !== null) return null;
-    // `verify` answers null for unknown and disabled alike; `get` tells them apart.
-    if (ctx.devices.get(deviceId)?.enabled === false) {
-      return ['unknown_device', CONNACK.NOT_AUTHORIZED, 'device is disabled'];
-    }
-    return ['unknown_device', CONNACK.BAD_USERNAME_OR_PASSWORD, 'unknown device'];
+    if (record === null) return ['unknown_device', CONNACK.BAD_USERNAME_OR_PASSWORD, 'unknown device'];
+    // Only a device that proved its secret is told it is disabled.
+    if (!record.enabled) return ['device_disabled', CONNACK.NOT_AUTHORIZED, 'device is disabled'];
+    return null;
   }
 
   return { preConnect, authenticate };

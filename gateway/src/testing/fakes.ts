@@ -1,6 +1,6 @@
 /**
  * In-memory fakes of the gateway's ports, for tests. They keep the ports' contracts (the
- * journal drops duplicates by `eventId`, `verify` answers null for unknown and disabled) and
+ * journal drops duplicates by `eventId`, `verify` answers null for unknown, false for a wrong secret, else the record, enabled or not) and
  * add a few handles to steer failures and timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -110,7 +110,7 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
 
   async verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false> {
     const entry = this.records.get(deviceId);
-    if (entry === undefined || !entry.record.enabled) return null;
+    if (entry === undefined) return null;
     return timingSafeEqual(hash(secret), entry.secretHash) ? entry.record : false;
   }
 

@@ -121,6 +121,17 @@ export function buildCli(io: CliIo = processIo): Command {
     .addOption(json)
     .action((o) => run(io, o.json, async (p) => ({ id: o.id, secret: await p.rotateDeviceSecret(o.id) })));
 
+  for (const [name, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    device
+      .command(name)
+      .requiredOption('--id <deviceId>')
+      .addOption(json)
+      .action((o) => run(io, o.json, (p) => p.setDeviceEnabled(o.id, enabled)));
+  }
+
   const user = program.command('user').description('people who log in to the dashboard');
   user
     .command('add')

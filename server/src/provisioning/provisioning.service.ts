@@ -128,6 +128,15 @@ export class ProvisioningService {
     return secret;
   }
 
+  /** A disabled device is refused at its next connect and its messages are no longer accepted. */
+  setDeviceEnabled(deviceId: string, enabled: boolean): { id: string; enabled: boolean } {
+    if (!this.deps.store.devices.setEnabled(deviceId, enabled)) {
+      throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
+    }
+    this.deps.store.audit.record(this.now(), this.actor, enabled ? 'device.enable' : 'device.disable', deviceId);
+    return { id: deviceId, enabled };
+  }
+
   async addUser(input: {
     username: string;
     role: string;

@@ -52,6 +52,10 @@ export class DevicesRepository {
     return siteIds ? rows.filter((d) => siteIds.includes(d.siteId)) : rows;
   }
 
+  setEnabled(id: string, enabled: boolean): boolean {
+    return this.db.prepare('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id).changes === 1;
+  }
+
   setSecretHash(id: string, secretHash: string): void {
     this.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(secretHash, id);
   }
