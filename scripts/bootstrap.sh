@@ -21,6 +21,8 @@ else
     npm install --silent --no-save --no-package-lock --prefix "$ROOT/.tools" "pnpm@$PNPM_VERSION" >&2
   fi
   PNPM="$ROOT/.tools/node_modules/.bin/pnpm"
+  # Package scripts call `pnpm` by name.
+  export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
 fi
 export PNPM
 
