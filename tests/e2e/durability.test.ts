@@ -69,6 +69,8 @@ describe('durability across SIGKILL', () => {
     const exit = await first.exited;
     expect(exit.signal).toBe('SIGKILL');
     client.end(true);
+    // The server itself is gone, not just a launcher in front of it.
+    await expect(fetch(`${first.baseUrl}/api/v1/health`)).rejects.toThrow();
 
     // Straight from the database file the killed process left behind.
     const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
@@ -111,5 +113,50 @@ describe('durability across SIGKILL', () => {
     const all: Alert[] = await listAlerts(platform.baseUrl, token);
     expect(all).toHaveLength(1);
     expect(final.id).toBe(alert.id);
+  });
+
+  it('shuts down in order on SIGTERM: exit 0, every acknowledged event handled before it stops', async () => {
+    await platform?.stop(); // the instance the previous test restarted
+    platform = await startPlatform(dir);
+    const p = platform;
+    const client = await mqtt.connectAsync(p.mqttUrl, {
+      clientId: world.neighbour.id,
+      username: world.neighbour.id,
+      password: world.neighbour.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    client.on('error', () => {});
+    const acked = new Promise<void>((resolve) =>
+      client.on('packetreceive', (packet) => {
+        if (packet.cmd === 'puback') {
+          p.child.kill('SIGTERM');
+          resolve();
+        }
+      }),
+    );
+    client.publish(
+      topics.event(world.neighbour.id),
+      JSON.stringify({ v: 1, eventId: 'term-1', ts: '2026-11-29T03:05:00Z', type: 'sos' }),
+      { qos: 1 },
+    );
+    await acked;
+    const exit = await p.exited;
+    client.end(true);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(p.logs.some((l) => l.includes('"shutting down"'))).toBe(true);
+
+    const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
+    const head = (db.prepare('SELECT MAX("offset") AS head FROM journal').get() as { head: number }).head;
+    const offsets = db.prepare('SELECT name, "offset" FROM consumer_offsets ORDER BY name').all();
+    const raised = db.prepare('SELECT COUNT(*) AS n FROM alerts WHERE device_id = ?').get(world.neighbour.id) as {
+      n: number;
+    };
+    db.close();
+    expect(offsets).toEqual([
+      { name: 'alert-engine', offset: head },
+      { name: 'reading-sink', offset: head },
+    ]);
+    expect(raised.n).toBe(1);
   });
 });

@@ -11,7 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { main as cliMain } from '../../server/src/cli/main';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
+/**
+ * `node --import tsx` runs the TypeScript in this one process. The `tsx` launcher would start
+ * a second process: a SIGKILL sent to the launcher would leave the real server running.
+ */
+const NODE_TS = [process.execPath, ['--import', 'tsx']] as const;
+
+/** A safety net: no platform a test started outlives the test process. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export function tempDir(prefix = 'cc-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -54,11 +64,13 @@ function platformEnv(dataDir: string, extra: Record<string, string>): NodeJS.Pro
 
 /** Starts `server/src/main.ts` and resolves once it logged the ports it listens on. */
 export async function startPlatform(dataDir: string, extraEnv: Record<string, string> = {}): Promise<PlatformProcess> {
-  const child = spawn(TSX, [join(ROOT, 'server/src/main.ts')], {
+  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts')], {
     cwd: ROOT,
     env: platformEnv(dataDir, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const logs: string[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -134,7 +146,7 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
 
 /** Runs the main process to completion (for start-up failures). */
 export function runPlatform(dataDir: string, extraEnv: Record<string, string>): Promise<SpawnResult> {
-  return run(TSX, [join(ROOT, 'server/src/main.ts')], platformEnv(dataDir, extraEnv));
+  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts')], platformEnv(dataDir, extraEnv));
 }
 
 /**
@@ -160,7 +172,7 @@ export async function cli<T = Record<string, unknown>>(dataDir: string, args: st
 
 /** The CLI as a separate process, exactly as `pnpm carecircle` runs it. */
 export function cliProcess(dataDir: string, args: string[]): Promise<SpawnResult> {
-  return run(TSX, [join(ROOT, 'server/src/cli/main.ts'), ...args], platformEnv(dataDir, {}));
+  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/cli/main.ts'), ...args], platformEnv(dataDir, {}));
 }
 
 export function removeDir(dir: string): void {
