@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
+import { DEVICE_TYPES } from './devices';
 import { ISO_TIMESTAMP } from './events';
 
 export const API_PREFIX = '/api/v1';
@@ -132,3 +133,24 @@ export const HealthResponseSchema = Type.Object({
   }),
 });
 export type HealthResponse = Static<typeof HealthResponseSchema>;
+
+/** A device as operators see it: what it is, whose it is, and how it last reported. */
+export const DeviceSchema = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  residentId: Type.Union([Type.String(), Type.Null()]),
+  type: Type.Enum(DEVICE_TYPES),
+  enabled: Type.Boolean(),
+  /** `null` until the device has said anything. */
+  online: Type.Union([Type.Boolean(), Type.Null()]),
+  lastSeenAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+  battery: Type.Union([Type.Number(), Type.Null()]),
+});
+export type Device = Static<typeof DeviceSchema>;
+
+export const DeviceListQuerySchema = Type.Object(
+  { site: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+export const DeviceListResponseSchema = Type.Object({ devices: Type.Array(DeviceSchema) });
+export type DeviceListResponse = Static<typeof DeviceListResponseSchema>;

@@ -36,9 +36,11 @@ describe('AuthService', () => {
   });
 
   it('records failed logins in the audit log without the password', async () => {
-    await expect(auth.login('mei', 'hunter2-guess')).rejects.toThrow();
+    await expect(auth.login('mei', 'hunter2-guess', '192.0.2.7')).rejects.toThrow();
     const rows = t.db.prepare("SELECT action, detail FROM audit_log WHERE action LIKE 'auth.%'").all();
-    expect(rows).toEqual([{ action: 'auth.login_failed', detail: JSON.stringify({ username: 'mei' }) }]);
+    expect(rows).toEqual([
+      { action: 'auth.login_failed', detail: JSON.stringify({ username: 'mei', address: '192.0.2.7' }) },
+    ]);
     expect(JSON.stringify(t.db.prepare('SELECT * FROM audit_log').all())).not.toContain('hunter2');
   });
 

@@ -19,6 +19,7 @@ import type { StateStore } from '../storage/state-store';
 import { errorHandler } from './errors';
 import { alertRoutes } from './routes/alerts.routes';
 import { authRoutes } from './routes/auth.routes';
+import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { residentRoutes } from './routes/residents.routes';
 
@@ -63,6 +64,7 @@ export async function buildServer(deps: AppDeps) {
       await api.register(authRoutes, deps);
       await api.register(alertRoutes, deps);
       await api.register(residentRoutes, deps);
+      await api.register(deviceRoutes, deps);
       await api.register(healthRoutes, deps);
     },
     { prefix: API_PREFIX },

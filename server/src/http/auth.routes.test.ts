@@ -31,6 +31,18 @@ describe('POST /api/v1/auth/login', () => {
     }
   });
 
+  it('after five wrong passwords answers 429 with Retry-After, even for the right password', async () => {
+    for (let i = 0; i < 5; i++) expect((await login('staff-a', `guess-${i}`)).statusCode).toBe(401);
+    const limited = await login('staff-a', 'staff-a-pw');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: { code: 'ERR_RATE_LIMITED' } });
+    expect(Number(limited.headers['retry-after'])).toBe(15 * 60);
+    // Other users are not locked out by it.
+    expect((await login('staff-b', 'staff-b-pw')).statusCode).toBe(200);
+    t.clock.advance(15 * 60 * 1000);
+    expect((await login('staff-a', 'staff-a-pw')).statusCode).toBe(200);
+  });
+
   it('refuses a malformed body with 400 ERR_VALIDATION', async () => {
     const missing = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'staff-a' } });
     expect(missing.statusCode).toBe(400);

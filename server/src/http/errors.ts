@@ -6,6 +6,8 @@ export function errorHandler(err: FastifyError | CareCircleError, req: FastifyRe
   if (err instanceof CareCircleError) {
     const body: ErrorResponse = { error: { code: err.code, message: err.message } };
     if (err.details !== undefined) body.error.details = err.details;
+    const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(err.statusCode).send(body);
     return;
   }

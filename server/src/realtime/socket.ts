@@ -19,11 +19,18 @@ import { Server } from 'socket.io';
 import type { AlertBus } from '../alerts/alert.bus';
 import type { AuthService } from '../auth/auth.service';
 import { scopeOf } from '../auth/scope';
+import { tokenHash } from '../storage/sqlite/users.repository';
 import type { StateStore } from '../storage/state-store';
 
 interface SocketData {
   user: User;
+  /** The session's token, kept to re-check it; never sent anywhere or logged. */
+  token: string;
+  tokenHash: string;
 }
+
+/** How often live connections re-check that their session still exists and has not expired. */
+export const SESSION_RECHECK_MS = 30_000;
 
 export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -52,12 +59,15 @@ export function attachRealtime(deps: {
     const fromAuth = typeof auth?.token === 'string' ? auth.token : undefined;
     const cookieHeader = socket.handshake.headers.cookie;
     const fromCookie = cookieHeader ? fastifyCookie.parse(cookieHeader)[SESSION_COOKIE] : undefined;
-    const user = deps.auth.authenticate(fromAuth ?? fromCookie);
-    if (!user) {
+    const token = fromAuth ?? fromCookie;
+    const user = deps.auth.authenticate(token);
+    if (!user || !token) {
       next(new Error('ERR_UNAUTHENTICATED'));
       return;
     }
     socket.data.user = user;
+    socket.data.token = token;
+    socket.data.tokenHash = tokenHash(token);
     next();
   });
 
@@ -84,6 +94,19 @@ export function attachRealtime(deps: {
   const onUpdated = (alert: Alert) => toAudience(alert).emit('alert:updated', alert);
   const onStatus = (change: ResidentStatusChange) =>
     io.to([rooms.site(change.siteId), rooms.resident(change.residentId)]).emit('resident:status', change);
+  // A session that ends (logout) or expires takes its live connections with it.
+  const onSessionEnded = (hash: string) => {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.tokenHash === hash) socket.disconnect(true);
+    }
+  };
+  const recheck = setInterval(() => {
+    for (const socket of io.of('/').sockets.values()) {
+      if (!deps.auth.authenticate(socket.data.token)) socket.disconnect(true);
+    }
+  }, SESSION_RECHECK_MS);
+  recheck.unref();
+  deps.auth.on('session:ended', onSessionEnded);
   deps.bus.on('alert:raised', onRaised);
   deps.bus.on('alert:updated', onUpdated);
   deps.bus.on('resident:status', onStatus);
@@ -91,6 +114,8 @@ export function attachRealtime(deps: {
   return {
     io,
     async close() {
+      clearInterval(recheck);
+      deps.auth.off('session:ended', onSessionEnded);
       deps.bus.off('alert:raised', onRaised);
       deps.bus.off('alert:updated', onUpdated);
       deps.bus.off('resident:status', onStatus);

@@ -22,11 +22,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
         tags: ['auth'],
         summary: 'Log in; answers a bearer token and sets the session cookie for browsers',
         body: LoginRequestSchema,
-        response: { 200: LoginResponseSchema, 401: ErrorResponseSchema },
+        response: { 200: LoginResponseSchema, 401: ErrorResponseSchema, 429: ErrorResponseSchema },
       },
     },
     async (req, reply) => {
-      const session = await deps.auth.login(req.body.username, req.body.password);
+      const session = await deps.auth.login(req.body.username, req.body.password, req.ip);
       void reply.setCookie(SESSION_COOKIE, session.token, {
         path: '/',
         httpOnly: true,

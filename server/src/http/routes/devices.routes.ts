@@ -1,0 +1,35 @@
+import {
+  type Device,
+  DeviceListQuerySchema,
+  DeviceListResponseSchema,
+  ErrorResponseSchema,
+} from '@carecircle/protocol';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { scopeOf, siteFilter } from '../../auth/scope';
+import type { AppDeps } from '../app';
+import { makeRequireUser, userOf } from '../authenticate';
+
+export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  app.addHook('preHandler', makeRequireUser(deps.auth));
+
+  app.get(
+    '/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices the caller may see, with how they last reported (never their secrets)',
+        querystring: DeviceListQuerySchema,
+        response: { 200: DeviceListResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(userOf(req));
+      const siteIds = siteFilter(scope, deps.store, req.query.site);
+      const devices: Device[] = deps.store.devices
+        .list(siteIds)
+        .filter((d) => !scope.residentIds || (d.residentId !== null && scope.residentIds.includes(d.residentId)))
+        .map(({ secretHash: _secret, ...d }) => d);
+      return { devices };
+    },
+  );
+};
