@@ -39,13 +39,13 @@ describe('publish ACL', () => {
     expect(t.logs.find((l) => l.reason === 'topic_not_allowed')).toMatchObject({ deviceId: 'sos-1' });
   });
 
-  it('refuses a device removed from the directory during its session', async () => {
+  it('refuses a device disabled during its session', async () => {
     const device = await t.device('sos-1');
     t.devices.update('sos-1', { enabled: false });
     const closed = nextEvent(device, 'close');
     device.publish(topics.event('sos-1'), nativeEvent({ type: 'sos' }), { qos: 1 });
     await closed;
-    expect(t.gateway.metrics().rejects.unknown_device).toBe(1);
+    expect(t.gateway.metrics().rejects.device_disabled).toBe(1);
     expect(t.journal.events()).toHaveLength(0);
   });
 });

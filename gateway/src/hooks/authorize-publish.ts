@@ -61,8 +61,9 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
     // for the new one at once.
     const record = ctx.devices.get(deviceId);
     if (record === null || !record.enabled) {
-      ctx.refuse({ deviceId, reason: 'unknown_device', detail: 'removed or disabled during its session' });
-      throw new PublishRefused('device is no longer registered');
+      const reason = record === null ? 'unknown_device' : 'device_disabled';
+      ctx.refuse({ deviceId, reason, detail: `${record === null ? 'removed' : 'disabled'} during its session` });
+      throw new PublishRefused('device is no longer allowed to publish');
     }
 
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
