@@ -30,6 +30,8 @@ export const en = {
     submit: 'Sign in',
     submitting: 'Signing in…',
     badCredentials: 'Wrong username or password. Please try again.',
+    rateLimited:
+      'Too many failed sign-ins for this account. Please wait 15 minutes or ask an administrator to reset the password.',
     sessionExpired: 'Your session has ended. Please sign in again.',
   },
   header: {

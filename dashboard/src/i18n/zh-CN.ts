@@ -16,6 +16,7 @@ export const zhCN: Messages = {
     submit: '登录',
     submitting: '正在登录…',
     badCredentials: '用户名或密码错误，请重试。',
+    rateLimited: '该账号登录失败次数过多。请 15 分钟后再试，或请管理员重置密码。',
     sessionExpired: '登录已过期，请重新登录。',
   },
   header: {

@@ -34,7 +34,9 @@ export function LoginPage({ expired, onSignedIn }: Props) {
       setError(
         err instanceof ApiError && err.code === 'ERR_BAD_CREDENTIALS'
           ? t('login.badCredentials')
-          : errorMessage(t, err),
+          : err instanceof ApiError && err.code === 'ERR_RATE_LIMITED'
+            ? t('login.rateLimited')
+            : errorMessage(t, err),
       );
       setBusy(false);
     }
