@@ -99,24 +99,26 @@ export async function seedDemo(provisioning: ProvisioningService, store: StateSt
     residents.push({ id: r.id, name: h.name, siteId: station.id, atHome: true });
   }
 
-  const devices: DemoDevice[] = [];
+  const issuing: Promise<DemoDevice>[] = [];
   const byResident = new Map<string, { id: string; type: DeviceType }[]>();
   for (const d of store.devices.list()) {
     if (!d.residentId) continue;
     byResident.set(d.residentId, [...(byResident.get(d.residentId) ?? []), { id: d.id, type: d.type }]);
   }
+  // Hashing dominates; scrypt runs on libuv's thread pool, so issue the secrets side by side.
   for (const [i, r] of residents.entries()) {
     const have = byResident.get(r.id) ?? [];
     for (const type of devicesFor(i, r.atHome)) {
       const found = have.find((d) => d.type === type);
       const issued = found
-        ? { id: found.id, secret: await provisioning.rotateDeviceSecret(found.id) }
-        : await provisioning
+        ? provisioning.rotateDeviceSecret(found.id).then((secret) => ({ id: found.id, secret }))
+        : provisioning
             .addDevice({ siteId: r.siteId, residentId: r.id, type })
             .then(({ device, secret }) => ({ id: device.id, secret }));
-      devices.push({ ...issued, type, residentId: r.id, residentName: r.name, siteId: r.siteId });
+      issuing.push(issued.then((d) => ({ ...d, type, residentId: r.id, residentName: r.name, siteId: r.siteId })));
     }
   }
+  const devices = await Promise.all(issuing);
 
   const wanted: { username: string; role: Role; siteId?: string; residentId?: string; displayName: string }[] = [
     { username: 'admin', role: 'admin', displayName: '系统管理员 Admin' },
