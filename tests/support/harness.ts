@@ -3,6 +3,7 @@
  * free ports with a temporary data directory, exactly as `pnpm start` runs it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,8 +35,10 @@ export interface PlatformProcess {
   mqttWsPort: number | null;
   baseUrl: string;
   mqttUrl: string;
-  /** Log lines the process wrote so far (JSON from pino). */
+  /** Lines the process wrote to stdout so far (JSON from pino, and the demo's banner). */
   logs: string[];
+  /** Resolves with the first stdout line (seen or still to come) that matches. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
   kill(): Promise<void>;
@@ -63,8 +66,12 @@ function platformEnv(dataDir: string, extra: Record<string, string>): NodeJS.Pro
 }
 
 /** Starts `server/src/main.ts` and resolves once it logged the ports it listens on. */
-export async function startPlatform(dataDir: string, extraEnv: Record<string, string> = {}): Promise<PlatformProcess> {
-  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts')], {
+export async function startPlatform(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+  args: string[] = [],
+): Promise<PlatformProcess> {
+  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts'), ...args], {
     cwd: ROOT,
     env: platformEnv(dataDir, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,6 +79,7 @@ export async function startPlatform(dataDir: string, extraEnv: Record<string, st
   running.add(child);
   child.once('exit', () => running.delete(child));
   const logs: string[] = [];
+  const lineEvents = new EventEmitter<{ line: [string] }>();
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -86,6 +94,7 @@ export async function startPlatform(dataDir: string, extraEnv: Record<string, st
     );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
+      lineEvents.emit('line', line);
       try {
         const entry = JSON.parse(line) as {
           msg?: string;
@@ -112,6 +121,23 @@ export async function startPlatform(dataDir: string, extraEnv: Record<string, st
     baseUrl: `http://127.0.0.1:${up.httpPort}`,
     mqttUrl: `mqtt://127.0.0.1:${up.mqttPort}`,
     logs,
+    line(pattern, timeoutMs = 30_000) {
+      const seen = logs.find((l) => pattern.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((res, rej) => {
+        const timer = setTimeout(() => {
+          lineEvents.off('line', onLine);
+          rej(new Error(`no line matching ${pattern} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onLine = (l: string) => {
+          if (!pattern.test(l)) return;
+          clearTimeout(timer);
+          lineEvents.off('line', onLine);
+          res(l);
+        };
+        lineEvents.on('line', onLine);
+      });
+    },
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
