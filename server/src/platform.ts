@@ -154,9 +154,21 @@ export class Platform {
     return this.listening;
   }
 
-  /** Orderly: stop device intake, drain the consumers, close HTTP, then storage. */
-  async stop(): Promise<void> {
+  /**
+   * Orderly: stop device intake, let the consumers catch up with what was journaled (bounded:
+   * a store that is down must not hold shutdown hostage; its offset resumes at the next start),
+   * close HTTP, then storage.
+   */
+  async stop(drainTimeoutMs = 5000): Promise<void> {
     await this.gateway.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([this.alertConsumer.idle(), this.sinkConsumer.idle()]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.alertConsumer.stop();
     await this.sinkConsumer.stop();
     await this.app?.close();

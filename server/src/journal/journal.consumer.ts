@@ -75,6 +75,7 @@ export class JournalConsumer {
 
   /** Resolves once everything appended so far has been handled (for tests and shutdown). */
   idle(): Promise<void> {
+    if (!this.running) return Promise.resolve(); // nothing would ever catch up
     if (this.offset >= this.opts.journal.head() && !this.draining) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
