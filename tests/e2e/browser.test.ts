@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Alert, topics } from '@carecircle/protocol';
-import mqtt from 'mqtt';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertDetail, login } from '../support/api';
+import { alertDetail, connectDevice, login } from '../support/api';
 import { type PlatformProcess, ROOT, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -75,13 +74,7 @@ describe('staff dashboard in Chromium', () => {
     expect(await page.getByTestId('alert-item').count()).toBe(0);
 
     // The device presses SOS while the page stays open: no reload from here on.
-    const device = await mqtt.connectAsync(platform.mqttUrl, {
-      clientId: world.device.id,
-      username: world.device.id,
-      password: world.device.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const device = await connectDevice(platform.mqttUrl, world.device);
     await device.publishAsync(
       topics.event(world.device.id),
       JSON.stringify({ v: 1, eventId: 'browser-sos', ts: new Date().toISOString(), type: 'sos' }),

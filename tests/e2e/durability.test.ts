@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import type { Alert } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import Database from 'better-sqlite3';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAlerts, login, waitFor } from '../support/api';
+import { connectDevice, listAlerts, login, waitFor } from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -31,13 +30,7 @@ describe('durability across SIGKILL', () => {
   it('keeps every acknowledged SOS and raises its alert exactly once after restart', async () => {
     platform = await startPlatform(dir);
     const first = platform;
-    const client = await mqtt.connectAsync(first.mqttUrl, {
-      clientId: world.device.id,
-      username: world.device.id,
-      password: world.device.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const client = await connectDevice(first.mqttUrl, world.device);
     const payloads = Array.from({ length: 5 }, (_, i) =>
       JSON.stringify({
         v: 1,
@@ -90,13 +83,7 @@ describe('durability across SIGKILL', () => {
     expect(alert).toMatchObject({ kind: 'sos', residentId: world.residentA, state: 'open' });
 
     // The device resends one it never saw acknowledged: dropped as a duplicate.
-    const again = await mqtt.connectAsync(platform.mqttUrl, {
-      clientId: world.device.id,
-      username: world.device.id,
-      password: world.device.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const again = await connectDevice(platform.mqttUrl, world.device);
     await again.publishAsync(topics.event(world.device.id), payloads[4]!, { qos: 1 });
     // A new event after the duplicate, as a marker that everything before it was handled.
     await again.publishAsync(
@@ -119,13 +106,7 @@ describe('durability across SIGKILL', () => {
     await platform?.stop(); // the instance the previous test restarted
     platform = await startPlatform(dir);
     const p = platform;
-    const client = await mqtt.connectAsync(p.mqttUrl, {
-      clientId: world.neighbour.id,
-      username: world.neighbour.id,
-      password: world.neighbour.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const client = await connectDevice(p.mqttUrl, world.neighbour);
     client.on('error', () => {});
     const acked = new Promise<void>((resolve) =>
       client.on('packetreceive', (packet) => {

@@ -4,9 +4,8 @@
  */
 import type { Alert } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertDetail, connectLive, type LiveSocket, listAlerts, login, postJson } from '../support/api';
+import { alertDetail, connectDevice, connectLive, type LiveSocket, listAlerts, login, postJson } from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -39,13 +38,7 @@ describe('SOS from a device to staff', () => {
     liveB.on('alert:updated', (a) => seenByB.push(a));
     const raisedForA = new Promise<Alert>((resolve) => liveA.once('alert:raised', resolve));
 
-    const client = await mqtt.connectAsync(platform.mqttUrl, {
-      clientId: world.device.id,
-      username: world.device.id,
-      password: world.device.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const client = await connectDevice(platform.mqttUrl, world.device);
     const eventId = `sos-${Date.now()}`;
     const puback = new Promise<number | undefined>((resolve) =>
       client.on('packetreceive', (p) => {

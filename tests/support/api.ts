@@ -7,6 +7,7 @@ import type {
   LoginResponse,
   ServerToClientEvents,
 } from '@carecircle/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 
 export async function login(baseUrl: string, username: string, password: string): Promise<string> {
@@ -85,4 +86,15 @@ export async function metric(baseUrl: string, name: string, labels: Record<strin
   const line = text.split('\n').find((l) => l.startsWith(prefix));
   if (!line) throw new Error(`no metric ${prefix.trim()}`);
   return Number(line.slice(prefix.length));
+}
+
+/** A device's MQTT 3.1.1 connection with its own credentials (client id = username = device id). */
+export function connectDevice(url: string, device: { id: string; secret: string }): Promise<MqttClient> {
+  return mqtt.connectAsync(url, {
+    clientId: device.id,
+    username: device.id,
+    password: device.secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
 }

@@ -6,7 +6,16 @@ import {
   type User,
 } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addUser, createTestDb, deviceEvent, entries, seedWorld, type TestDb, type World } from '../testing/fixtures';
+import {
+  createTestDb,
+  deviceEvent,
+  entries,
+  seedUsers,
+  seedWorld,
+  type TestDb,
+  type TestUsers,
+  type World,
+} from '../testing/fixtures';
 import { AlertBus } from './alert.bus';
 import { AlertEngine } from './alert.engine';
 import { AlertService } from './alert.service';
@@ -17,7 +26,7 @@ let bus: AlertBus;
 let service: AlertService;
 let alertA: Alert;
 let alertB: Alert;
-let users: Record<'staffA' | 'staffA2' | 'staffB' | 'supervisor' | 'family' | 'otherFamily', User>;
+let users: TestUsers;
 
 beforeEach(async () => {
   t = createTestDb();
@@ -33,24 +42,8 @@ beforeEach(async () => {
   const bySite = (siteId: string) => t.store.alerts.list({ limit: 10, siteIds: [siteId] })[0]!;
   alertA = bySite(w.siteA);
   alertB = bySite(w.siteB);
-  users = {
-    staffA: await addUser(t.store, t.clock, { username: 'staff-a', role: 'staff', siteId: w.siteA }),
-    staffA2: await addUser(t.store, t.clock, { username: 'staff-a2', role: 'staff', siteId: w.siteA }),
-    staffB: await addUser(t.store, t.clock, { username: 'staff-b', role: 'staff', siteId: w.siteB }),
-    supervisor: await addUser(t.store, t.clock, { username: 'super', role: 'supervisor' }),
-    family: await addUser(t.store, t.clock, {
-      username: 'fam',
-      role: 'family',
-      siteId: w.siteA,
-      residentId: w.resA.id,
-    }),
-    otherFamily: await addUser(t.store, t.clock, {
-      username: 'fam2',
-      role: 'family',
-      siteId: w.siteA,
-      residentId: w.resA2.id,
-    }),
-  };
+  users = await seedUsers(t.store, t.clock, w);
+
   service = new AlertService({ store: t.store, clock: t.clock, bus });
   t.clock.advance(60_000);
 });

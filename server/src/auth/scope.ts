@@ -42,3 +42,22 @@ export function siteFilter(scope: Scope, store: StateStore, requested?: string):
   if (requested === undefined) return scope.siteIds ?? undefined;
   return all.filter((id) => id === requested);
 }
+
+/** What a list request may return: the sites (narrowed by `?site=`) and, for family, the residents. */
+export interface ListFilter {
+  siteIds?: string[];
+  residentIds?: string[];
+}
+
+export function listFilter(user: User, store: StateStore, requestedSite?: string): ListFilter {
+  const scope = scopeOf(user);
+  const siteIds = siteFilter(scope, store, requestedSite);
+  return { ...(siteIds ? { siteIds } : {}), ...(scope.residentIds ? { residentIds: scope.residentIds } : {}) };
+}
+
+/** Whether a resident-owned record (resident, device, alert) falls inside a list filter. */
+export function inFilter(filter: ListFilter, record: { siteId: string; residentId: string | null }): boolean {
+  if (filter.siteIds && !filter.siteIds.includes(record.siteId)) return false;
+  if (filter.residentIds) return record.residentId !== null && filter.residentIds.includes(record.residentId);
+  return true;
+}

@@ -190,11 +190,26 @@ export function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
+export type TestUsers = Record<'staffA' | 'staffA2' | 'staffB' | 'supervisor' | 'family' | 'otherFamily', User>;
+
+/** One user per role and scope in the seeded world; each password is `${username}-pw`. */
+export async function seedUsers(store: StateStore, clock: Clock, world: World): Promise<TestUsers> {
+  const add = (input: Parameters<typeof addUser>[2]) => addUser(store, clock, input);
+  return {
+    staffA: await add({ username: 'staff-a', role: 'staff', siteId: world.siteA }),
+    staffA2: await add({ username: 'staff-a2', role: 'staff', siteId: world.siteA }),
+    staffB: await add({ username: 'staff-b', role: 'staff', siteId: world.siteB }),
+    supervisor: await add({ username: 'super', role: 'supervisor' }),
+    family: await add({ username: 'fam', role: 'family', siteId: world.siteA, residentId: world.resA.id }),
+    otherFamily: await add({ username: 'fam2', role: 'family', siteId: world.siteA, residentId: world.resA2.id }),
+  };
+}
+
 export interface TestApp extends TestDb {
   app: import('../http/app').App;
   world: World;
   bus: import('../alerts/alert.bus').AlertBus;
-  users: Record<'staffA' | 'staffA2' | 'staffB' | 'supervisor' | 'family', User>;
+  users: TestUsers;
   /** The open SOS of resident A (site A) and of resident B (site B). */
   alertA: string;
   alertB: string;
@@ -228,18 +243,8 @@ export async function createTestApp(
     ]),
   );
   const alertIn = (siteId: string) => t.store.alerts.list({ limit: 1, siteIds: [siteId] })[0]!.id;
-  const users = {
-    staffA: await addUser(t.store, t.clock, { username: 'staff-a', role: 'staff', siteId: world.siteA }),
-    staffA2: await addUser(t.store, t.clock, { username: 'staff-a2', role: 'staff', siteId: world.siteA }),
-    staffB: await addUser(t.store, t.clock, { username: 'staff-b', role: 'staff', siteId: world.siteB }),
-    supervisor: await addUser(t.store, t.clock, { username: 'super', role: 'supervisor' }),
-    family: await addUser(t.store, t.clock, {
-      username: 'fam',
-      role: 'family',
-      siteId: world.siteA,
-      residentId: world.resA.id,
-    }),
-  };
+  const users = await seedUsers(t.store, t.clock, world);
+
   const app = await buildServer({
     store: t.store,
     auth: new AuthService({ store: t.store, clock: t.clock }),

@@ -9,7 +9,7 @@ import {
   ResolveBodySchema,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { scopeOf, siteFilter } from '../../auth/scope';
+import { listFilter } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
@@ -35,14 +35,11 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const scope = scopeOf(userOf(req));
-      const siteIds = siteFilter(scope, deps.store, req.query.site);
       const alerts = deps.store.alerts.list({
         limit: req.query.limit ?? 100,
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.kind ? { kind: req.query.kind } : {}),
-        ...(siteIds ? { siteIds } : {}),
-        ...(scope.residentIds ? { residentIds: scope.residentIds } : {}),
+        ...listFilter(userOf(req), deps.store, req.query.site),
       });
       return { alerts };
     },

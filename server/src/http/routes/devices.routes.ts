@@ -5,7 +5,7 @@ import {
   ErrorResponseSchema,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { scopeOf, siteFilter } from '../../auth/scope';
+import { inFilter, listFilter } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
@@ -23,11 +23,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
       },
     },
     async (req) => {
-      const scope = scopeOf(userOf(req));
-      const siteIds = siteFilter(scope, deps.store, req.query.site);
+      const filter = listFilter(userOf(req), deps.store, req.query.site);
       const devices: Device[] = deps.store.devices
-        .list(siteIds)
-        .filter((d) => !scope.residentIds || (d.residentId !== null && scope.residentIds.includes(d.residentId)))
+        .list(filter.siteIds)
+        .filter((d) => inFilter(filter, d))
         .map(({ secretHash: _secret, ...d }) => d);
       return { devices };
     },

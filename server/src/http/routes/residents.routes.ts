@@ -7,7 +7,7 @@ import {
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { scopeOf, siteFilter } from '../../auth/scope';
+import { inFilter, listFilter } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
@@ -25,13 +25,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       },
     },
     async (req) => {
-      const scope = scopeOf(userOf(req));
-      const siteIds = siteFilter(scope, deps.store, req.query.site);
-      const residents = deps.store.residents.board({
-        ...(siteIds ? { siteIds } : {}),
-        ...(scope.residentIds ? { residentIds: scope.residentIds } : {}),
-      });
-      return { residents };
+      return { residents: deps.store.residents.board(listFilter(userOf(req), deps.store, req.query.site)) };
     },
   );
 
@@ -49,13 +43,9 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       },
     },
     async (req) => {
-      const scope = scopeOf(userOf(req));
       const [resident] = deps.store.residents.board({ residentIds: [req.params.id] });
       const visible =
-        resident &&
-        (scope.residentIds
-          ? scope.residentIds.includes(resident.id)
-          : scope.siteIds === null || scope.siteIds.includes(resident.siteId));
+        resident && inFilter(listFilter(userOf(req), deps.store), { ...resident, residentId: resident.id });
       if (!resident || !visible) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${req.params.id}`);
       return { resident };
     },
