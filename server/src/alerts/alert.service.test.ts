@@ -1,10 +1,4 @@
-import {
-  type Alert,
-  CareCircleError,
-  type ErrorCode,
-  type ResidentStatusChange,
-  type User,
-} from '@carecircle/protocol';
+import { type Alert, CareCircleError, type ErrorCode, type ResidentStatusChange } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestDb,
