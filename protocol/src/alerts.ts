@@ -88,7 +88,8 @@ export const AlertSchema = Type.Object({
 });
 export type Alert = Static<typeof AlertSchema>;
 
-export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition'] as const;
+/** `cancel_declined`: the resident cancelled too late, or after someone had claimed the alert. */
+export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition', 'cancel_declined'] as const;
 
 /** One entry of an alert's timeline: every transition is timestamped and attributed. */
 export const AlertTimelineEntrySchema = Type.Object({

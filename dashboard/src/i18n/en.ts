@@ -144,6 +144,7 @@ export const en = {
       raised: 'Raised',
       repeated: 'Reported again',
       transition: 'State changed',
+      cancel_declined: 'Cancel from the device not applied (too late or already claimed)',
     } satisfies Record<TimelineAction, string>,
     by: 'by {{name}}',
     system: 'System',

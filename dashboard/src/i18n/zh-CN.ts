@@ -129,6 +129,7 @@ export const zhCN: Messages = {
       raised: '触发告警',
       repeated: '再次上报',
       transition: '状态变更',
+      cancel_declined: '设备端取消未生效（已超时或已被认领）',
     },
     by: '操作人：{{name}}',
     system: '系统',

@@ -248,4 +248,58 @@ describe('AlertEngine', () => {
     expect(allAlerts()).toMatchObject([{ residentId: w.resA.id, count: 1 }]);
     expect(engine.stats).toMatchObject({ processed: 1, raised: 1, repeated: 0 });
   });
+
+  describe('fall cancelled by the resident', () => {
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 29, 3, 0, seconds)).toISOString();
+
+    it('cancels an open fall when the cancel comes within the window', () => {
+      engine.handle(entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      engine.handle(entries([deviceEvent('fall_cancel', wearA, { ts: at(20), eventId: 'cancel-1' })], 2));
+      const [alert] = allAlerts();
+      expect(alert).toMatchObject({ kind: 'fall', state: 'cancelled', outcome: 'cancelled_by_resident' });
+      expect(alert?.resolvedAt).not.toBeNull();
+      expect(t.store.alerts.timeline(alert!.id).at(-1)).toMatchObject({
+        action: 'transition',
+        fromState: 'open',
+        toState: 'cancelled',
+        actor: { type: 'device', id: w.devA2 },
+        eventId: 'cancel-1',
+      });
+      expect(emitted.updated.at(-1)?.state).toBe('cancelled');
+      expect(statusOf(w.resA.id)).toBe('ok');
+    });
+
+    it('keeps the alert when the cancel comes after the window, and says so on the timeline', () => {
+      engine.handle(entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      engine.handle(entries([deviceEvent('fall_cancel', wearA, { ts: at(61) })], 2));
+      const [alert] = allAlerts();
+      expect(alert?.state).toBe('open');
+      expect(t.store.alerts.timeline(alert!.id).at(-1)).toMatchObject({
+        action: 'cancel_declined',
+        note: '61 s after the fall',
+      });
+      expect(statusOf(w.resA.id)).toBe('alert');
+    });
+
+    it('keeps an alert someone has already claimed', () => {
+      engine.handle(entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      const [raised] = allAlerts();
+      const staff = { type: 'user' as const, id: 'usr_1', name: 'Nurse' };
+      expect(
+        t.store.alerts.transition(raised!.id, 'open', 'acknowledged', t.clock.iso(), { acknowledgedBy: staff }),
+      ).toBe(true);
+      engine.handle(entries([deviceEvent('fall_cancel', wearA, { ts: at(5) })], 2));
+      expect(allAlerts()[0]).toMatchObject({ state: 'acknowledged', outcome: null });
+      expect(t.store.alerts.timeline(raised!.id).at(-1)).toMatchObject({
+        action: 'cancel_declined',
+        note: 'already claimed',
+      });
+    });
+
+    it('a cancel with no fall to cancel changes nothing, and never touches an SOS', () => {
+      engine.handle(entries([deviceEvent('sos', sosA, { ts: at(0) })]));
+      engine.handle(entries([deviceEvent('fall_cancel', wearA, { ts: at(1) })], 2));
+      expect(allAlerts().map((a) => [a.kind, a.state])).toEqual([['sos', 'open']]);
+    });
+  });
 });

@@ -65,6 +65,10 @@ export class AlertEngine {
     if (!intent) return;
     const device: Actor = { type: 'device', id: event.deviceId, name: event.deviceId };
     const active = store.alerts.findActive(intent.subject, intent.kind);
+    if (intent.action === 'cancel') {
+      if (active) this.cancel(active, event, intent.windowMs, device, at, notices);
+      return;
+    }
     if (active) {
       store.alerts.bump(active.id, event.ts, at);
       store.alerts.addTimeline({
@@ -108,6 +112,58 @@ export class AlertEngine {
     this.stats.raised += 1;
     notices.push({ type: 'raised', alertId: id });
     if (event.residentId) notices.push({ type: 'resident', residentId: event.residentId });
+  }
+
+  /**
+   * The resident cancels from the device: honoured while the alert is still open and the cancel
+   * came within the window of the first event (device time against device time); otherwise it
+   * is put on the timeline for whoever handles the alert.
+   */
+  private cancel(
+    active: Alert,
+    event: DeviceEvent,
+    windowMs: number,
+    device: Actor,
+    at: string,
+    notices: Notice[],
+  ): void {
+    const { store } = this.deps;
+    const elapsed = Date.parse(event.ts) - Date.parse(active.firstEventTs);
+    const inTime = elapsed >= 0 && elapsed <= windowMs;
+    if (active.state === 'open' && inTime) {
+      if (
+        !store.alerts.transition(active.id, 'open', 'cancelled', at, { outcome: 'cancelled_by_resident', note: null })
+      ) {
+        return;
+      }
+      store.alerts.addTimeline({
+        alertId: active.id,
+        at,
+        action: 'transition',
+        fromState: 'open',
+        toState: 'cancelled',
+        actor: device,
+        eventId: event.eventId,
+        outcome: 'cancelled_by_resident',
+        note: null,
+      });
+      store.audit.record(at, device, 'alert.cancelled', active.id, { outcome: 'cancelled_by_resident' });
+      notices.push({ type: 'updated', alertId: active.id });
+      if (active.residentId) notices.push({ type: 'resident', residentId: active.residentId });
+      return;
+    }
+    store.alerts.addTimeline({
+      alertId: active.id,
+      at,
+      action: 'cancel_declined',
+      fromState: active.state,
+      toState: active.state,
+      actor: device,
+      eventId: event.eventId,
+      outcome: null,
+      note: active.state !== 'open' ? 'already claimed' : `${Math.round(elapsed / 1000)} s after the fall`,
+    });
+    notices.push({ type: 'updated', alertId: active.id });
   }
 
   private trackDevice(event: DeviceEvent, notices: Notice[]): void {

@@ -1,15 +1,24 @@
 /**
- * Which events raise which alerts. Pure: no clock, no storage. Roadmap step 3 adds the stateful
- * rules (fall cancel window, wandering, bed exit, inactivity, vitals, supervision).
+ * Which events raise or cancel which alerts. Pure: no clock, no storage. Roadmap step 3 adds the
+ * stateful rules (wandering, bed exit, inactivity, vitals, supervision).
  */
 import type { AlertKind, DeviceEvent, Severity } from '@carecircle/protocol';
 
-export interface AlertIntent {
-  kind: AlertKind;
-  severity: Severity;
-  /** What "one active alert per (resident or device, kind)" counts against. */
-  subject: string;
-}
+/**
+ * How long after a fall the resident may still cancel it from the device ("I'm fine"). Past it,
+ * or once someone has claimed the alert, a cancel is recorded but the alert stays.
+ */
+export const FALL_CANCEL_WINDOW_MS = 60_000;
+
+export type AlertIntent =
+  | {
+      action: 'raise';
+      kind: AlertKind;
+      severity: Severity;
+      /** What "one active alert per (resident or device, kind)" counts against. */
+      subject: string;
+    }
+  | { action: 'cancel'; kind: AlertKind; subject: string; windowMs: number };
 
 export function subjectOf(event: Pick<DeviceEvent, 'residentId' | 'deviceId'>): string {
   return event.residentId ? `resident:${event.residentId}` : `device:${event.deviceId}`;
@@ -18,10 +27,11 @@ export function subjectOf(event: Pick<DeviceEvent, 'residentId' | 'deviceId'>): 
 export function evaluate(event: DeviceEvent): AlertIntent | null {
   switch (event.kind) {
     case 'sos':
-      return { kind: 'sos', severity: 'critical', subject: subjectOf(event) };
+      return { action: 'raise', kind: 'sos', severity: 'critical', subject: subjectOf(event) };
     case 'fall':
-      return { kind: 'fall', severity: 'critical', subject: subjectOf(event) };
+      return { action: 'raise', kind: 'fall', severity: 'critical', subject: subjectOf(event) };
     case 'fall_cancel':
+      return { action: 'cancel', kind: 'fall', subject: subjectOf(event), windowMs: FALL_CANCEL_WINDOW_MS };
     case 'door':
     case 'presence':
     case 'motion':
