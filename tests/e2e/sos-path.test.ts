@@ -102,6 +102,24 @@ describe('SOS from a device to staff', () => {
     expect(seenByB).toEqual([]);
   });
 
+  it('takes an SOS over MQTT on WebSocket (ws://…/mqtt) just the same', async () => {
+    const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
+    const live = await connectLive(platform.baseUrl, token);
+    sockets.push(live);
+    const seen = new Promise<Alert>((resolve) =>
+      live.on('alert:raised', (a) => a.deviceId === world.neighbour.id && resolve(a)),
+    );
+    expect(platform.mqttWsPort).toBeGreaterThan(0);
+    const client = await connectDevice(`ws://127.0.0.1:${platform.mqttWsPort}/mqtt`, world.neighbour);
+    await client.publishAsync(
+      topics.event(world.neighbour.id),
+      JSON.stringify({ v: 1, eventId: 'ws-1', ts: new Date().toISOString(), type: 'sos' }),
+      { qos: 1 },
+    );
+    await client.endAsync();
+    expect(await seen).toMatchObject({ kind: 'sos', residentName: '李桂兰', state: 'open' });
+  });
+
   it('refuses a socket.io client without a valid session', async () => {
     await expect(connectLive(platform.baseUrl, 'not-a-token')).rejects.toThrow('ERR_UNAUTHENTICATED');
   });
