@@ -124,4 +124,23 @@ describe('staff dashboard in Chromium', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     expect(await page.getByTestId('logout').textContent()).toMatch(/[\u4e00-\u9fff]/);
   });
+
+  it('opens in Chinese for a browser that prefers Chinese', async () => {
+    const zhProfile = tempDir('cc-chromium-zh-');
+    const zh = await chromium.launchPersistentContext(zhProfile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      locale: 'zh-CN',
+    });
+    try {
+      const zhPage = zh.pages()[0] ?? (await zh.newPage());
+      await zhPage.goto(platform.baseUrl);
+      await zhPage.getByTestId('login-submit').waitFor();
+      expect(await zhPage.locator('html').getAttribute('lang')).toBe('zh-CN');
+      expect(await zhPage.getByTestId('login-submit').textContent()).toMatch(/[\u4e00-\u9fff]/);
+    } finally {
+      await zh.close();
+      removeDir(zhProfile);
+    }
+  });
 });
