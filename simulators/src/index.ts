@@ -19,4 +19,4 @@ export { type IncidentOptions, Incidents } from './incidents';
 export { between, chance, intBetween, jitter, mulberry32, pick, type Random } from './random';
 export { type ResidentState, Routine, type RoutineOptions } from './routine';
 export { realScheduler, type Scheduler, TimerGroup } from './scheduler';
-export { ConnectError, type ConnectErrorCode, createMqttClient } from './transport';
+export { ConnectError, type ConnectErrorCode, createMqttClient, firstConnack } from './transport';

@@ -101,6 +101,22 @@ describe('JournalConsumer', () => {
     expect(t.journal.committed('test')).toBe(4);
   });
 
+  it('with lingerMs, appends that arrive while it lingers are handled as one batch', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const r = recorder();
+    const c = consumer(r, { lingerMs: 100, pollMs: 60_000 });
+    c.start();
+    await appendN(1);
+    await new Promise((resolve) => setImmediate(resolve)); // the journal's append notice
+    await appendN(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(r.batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    await c.idle();
+    expect(r.batches).toEqual([[1, 2, 3]]);
+    expect(t.journal.committed('test')).toBe(3);
+  });
+
   it('resets the back-off after a success', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     await appendN(1);

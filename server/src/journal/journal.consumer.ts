@@ -21,6 +21,11 @@ export interface JournalConsumerOptions {
   maxRetryMs?: number;
   /** A safety net for appends made by another process on the same journal. */
   pollMs?: number;
+  /**
+   * Wait this long after a wake-up before reading, so that what arrives meanwhile goes into the
+   * same batch (Kafka's `linger.ms`). 0 (the default) handles at once: the alert engine must.
+   */
+  lingerMs?: number;
 }
 
 export class JournalConsumer {
@@ -31,6 +36,7 @@ export class JournalConsumer {
   private retryMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -68,7 +74,8 @@ export class JournalConsumer {
     this.unsubscribe = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
-    this.retryTimer = this.pollTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.retryTimer = this.pollTimer = this.lingerTimer = null;
     await this.draining;
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -81,11 +88,24 @@ export class JournalConsumer {
   }
 
   private wake(): void {
-    if (!this.running || this.retryTimer) return;
+    if (!this.running || this.retryTimer || this.lingerTimer) return;
     if (this.draining) {
       this.again = true;
       return;
     }
+    const linger = this.opts.lingerMs ?? 0;
+    if (linger > 0) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = null;
+        this.startDrain();
+      }, linger);
+      return;
+    }
+    this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (!this.running || this.draining) return;
     this.draining = this.drain().finally(() => {
       this.draining = null;
       if (this.again && this.running && !this.retryTimer) {

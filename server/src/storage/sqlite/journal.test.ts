@@ -73,23 +73,32 @@ describe('SqliteJournal', () => {
     expect(t.journal.committed('a')).toBe(7);
   });
 
-  it('tells listeners after the batch is committed, and not for duplicates only', async () => {
+  it('tells listeners after the batch is committed and its appenders answered, and not for duplicates only', async () => {
     const reader = new Database(t.file, { readonly: true });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     try {
       const seen: number[] = [];
+      const order: string[] = [];
       const off = t.journal.onAppend(() => {
         // Another connection sees the rows: the transaction has committed.
         seen.push((reader.prepare('SELECT COUNT(*) AS n FROM journal').get() as { n: number }).n);
+        order.push('notified');
       });
-      await Promise.all([
-        t.journal.append(deviceEvent('sos', dev, { eventId: 'x1' })),
-        t.journal.append(deviceEvent('sos', dev, { eventId: 'x2' })),
-      ]);
+      await Promise.all(
+        ['x1', 'x2'].map((id) =>
+          t.journal.append(deviceEvent('sos', dev, { eventId: id })).then(() => order.push('answered')),
+        ),
+      );
+      await nextTurn();
       expect(seen).toEqual([2]);
+      // The appenders (the gateway, about to send PUBACKs) hear first; consumers after.
+      expect(order).toEqual(['answered', 'answered', 'notified']);
       await t.journal.append(deviceEvent('sos', dev, { eventId: 'x1' }));
+      await nextTurn();
       expect(seen).toEqual([2]);
       off();
       await t.journal.append(deviceEvent('sos', dev, { eventId: 'x3' }));
+      await nextTurn();
       expect(seen).toEqual([2]);
     } finally {
       reader.close();

@@ -84,7 +84,13 @@ export class SqliteJournal implements Journal {
     });
     this.stats.appended += appended;
     this.stats.duplicates += batch.length - appended;
-    if (appended > 0) for (const l of this.listeners) l();
+    // Consumers are told on the next turn: the resolutions above let the gateway write its
+    // PUBACKs first, so a device is not kept waiting on the alert engine's own transaction.
+    if (appended > 0) setImmediate(() => this.notify());
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
   }
 
   read(after: number, limit: number): JournalEntry[] {
