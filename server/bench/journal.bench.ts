@@ -65,6 +65,3 @@ console.log(`journal appends, ${EVENTS} events × ${ROUNDS} rounds (synchronous=
 console.log(`  group commit (concurrent appends): ${Math.round(g).toLocaleString('en')} appends/s`);
 console.log(`  one append per transaction:        ${Math.round(s).toLocaleString('en')} appends/s`);
 console.log(`  ratio group/serial: ${(g / s).toFixed(1)}×`);
-console.log(
-  'pnpm bench: more benchmarks (a simulated city against Mosquitto and raw InfluxDB) arrive with roadmap step 7.',
-);
