@@ -6,7 +6,7 @@
 
 import { AlertsRepository } from './sqlite/alerts.repository';
 import { AuditRepository } from './sqlite/audit.repository';
-import type { Db } from './sqlite/database';
+import { type Db, statementCache } from './sqlite/database';
 import { DevicesRepository } from './sqlite/devices.repository';
 import { ResidentsRepository } from './sqlite/residents.repository';
 import { SitesRepository } from './sqlite/sites.repository';
@@ -25,13 +25,14 @@ export interface StateStore {
 }
 
 export function createSqliteStateStore(db: Db): StateStore {
+  const sql = statementCache(db);
   return {
-    sites: new SitesRepository(db),
-    residents: new ResidentsRepository(db),
-    devices: new DevicesRepository(db),
-    users: new UsersRepository(db),
-    alerts: new AlertsRepository(db),
-    audit: new AuditRepository(db),
+    sites: new SitesRepository(sql),
+    residents: new ResidentsRepository(sql),
+    devices: new DevicesRepository(sql),
+    users: new UsersRepository(sql),
+    alerts: new AlertsRepository(sql),
+    audit: new AuditRepository(sql),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     healthy: () => {
       try {

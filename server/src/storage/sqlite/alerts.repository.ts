@@ -9,7 +9,7 @@ import {
   type Outcome,
   type Severity,
 } from '@carecircle/protocol';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 const ACTIVE = ACTIVE_ALERT_STATES.map((s) => `'${s}'`).join(',');
 
@@ -52,7 +52,7 @@ export interface AlertFilter {
 }
 
 export class AlertsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   get(id: string): Alert | null {
     const row = this.db.prepare(`${SELECT} WHERE a.id = ?`).get(id) as AlertRow | undefined;

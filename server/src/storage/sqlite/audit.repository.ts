@@ -1,9 +1,9 @@
 import type { Actor } from '@carecircle/protocol';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 /** Append-only record of who did what (logins, provisioning, alert actions). Never holds secrets. */
 export class AuditRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   record(at: string, actor: Actor, action: string, target: string | null, detail?: Record<string, unknown>): void {
     this.db

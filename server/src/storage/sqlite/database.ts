@@ -7,6 +7,27 @@ import { migrations as defaultMigrations, type Migration } from './migrations';
 
 export type Db = Database.Database;
 
+/** What the repositories need of the database: prepared statements, and nothing else. */
+export type Sql = Pick<Db, 'prepare'>;
+
+/**
+ * Prepares each distinct statement once. Repositories ask for their SQL on every call; parsing
+ * it again each time would cost more than running it (the gateway looks a device up per message).
+ */
+export function statementCache(db: Db): Sql {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare: ((source: string) => {
+      let stmt = cache.get(source);
+      if (!stmt) {
+        stmt = db.prepare(source);
+        cache.set(source, stmt);
+      }
+      return stmt;
+    }) as Db['prepare'],
+  };
+}
+
 export function openDatabase(file: string, logger: Logger, migrations: readonly Migration[] = defaultMigrations): Db {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);

@@ -1,6 +1,6 @@
 import type { DeviceRecord, DeviceType } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 export interface DeviceRow extends DeviceRecord {
   secretHash: string;
@@ -20,7 +20,7 @@ function fromRow(r: RawRow | undefined): DeviceRow | null {
 }
 
 export class DevicesRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   create(
     input: { siteId: string; residentId: string | null; type: DeviceType; secretHash: string; id?: string },

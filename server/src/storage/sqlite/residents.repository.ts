@@ -1,6 +1,6 @@
 import type { Resident } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 export interface ResidentRecord {
   id: string;
@@ -13,7 +13,7 @@ export interface ResidentRecord {
 const COLUMNS = 'id, site_id AS siteId, home_id AS homeId, name, room';
 
 export class ResidentsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   create(input: Omit<ResidentRecord, 'id'>, now: string): ResidentRecord {
     const r: ResidentRecord = { id: newId('res'), ...input };

@@ -1,6 +1,6 @@
 import type { Site } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 export interface HomeRecord {
   id: string;
@@ -11,7 +11,7 @@ export interface HomeRecord {
 }
 
 export class SitesRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   create(input: { name: string; kind: Site['kind']; tz: string }, now: string): Site {
     const site: Site = { id: newId('site'), ...input };

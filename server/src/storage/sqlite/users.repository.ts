@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Role, User } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Db } from './database';
+import type { Sql } from './database';
 
 const COLUMNS = 'id, username, display_name AS displayName, role, site_id AS siteId, resident_id AS residentId';
 
@@ -11,7 +11,7 @@ export function tokenHash(token: string): string {
 }
 
 export class UsersRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Sql) {}
 
   create(
     input: {
