@@ -64,4 +64,33 @@ describe('socket.io sessions', () => {
     expect(await closed).toBe('io server disconnect');
     expect(b.connected).toBe(true);
   });
+
+  it('family hear about their own relative only; staff hear about their whole site', async () => {
+    const [familyToken, staffToken] = [await t.login('fam'), await t.login('staff-a')];
+    const family = connect({ token: familyToken });
+    const staff = connect({ token: staffToken });
+    // Listen for `ready` before yielding, or it may come and go unheard.
+    const [familyReady] = await Promise.all([ready(family), ready(staff)]);
+    expect(familyReady).toEqual({ userId: t.users.family.id, siteIds: [] });
+    const heardByFamily: string[] = [];
+    const heardByStaff: string[] = [];
+    family.on('alert:raised', (a) => heardByFamily.push(a.residentId ?? ''));
+    staff.on('alert:raised', (a) => heardByStaff.push(a.residentId ?? ''));
+    const familyDone = new Promise<void>((resolve) =>
+      family.on('alert:raised', (a) => a.residentId === t.world.resA.id && resolve()),
+    );
+    const staffDone = new Promise<void>((resolve) =>
+      staff.on('alert:raised', (a) => a.residentId === t.world.resA.id && resolve()),
+    );
+
+    const own = t.store.alerts.get(t.alertA)!;
+    const neighbour = { ...own, id: 'alt_neighbour', residentId: t.world.resA2.id, residentName: 'Li Guilan' };
+    // The neighbour's alert goes out first; socket.io keeps order per connection, so once the
+    // family hears about their relative they would already have heard about the neighbour.
+    t.bus.emit('alert:raised', neighbour);
+    t.bus.emit('alert:raised', own);
+    await Promise.all([familyDone, staffDone]);
+    expect(heardByFamily).toEqual([t.world.resA.id]);
+    expect(heardByStaff).toEqual([t.world.resA2.id, t.world.resA.id]);
+  });
 });
