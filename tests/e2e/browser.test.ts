@@ -30,6 +30,8 @@ describe('staff dashboard in Chromium', () => {
   let world: World;
   let context: BrowserContext;
   let page: Page;
+  /** Errors the page logged, content-policy refusals among them; checked at the end. */
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dashboard/dist/index.html'))) {
@@ -47,6 +49,9 @@ describe('staff dashboard in Chromium', () => {
       locale: 'en-US',
     });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -142,5 +147,22 @@ describe('staff dashboard in Chromium', () => {
       await zh.close();
       removeDir(zhProfile);
     }
+  });
+
+  it('the page ran without a console error (no content-policy refusal among them)', () => {
+    // The first test's wrong password is an expected 401 the browser reports as a failed load.
+    expect(consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  it('the API docs page loads under its own content policy, without a refusal', async () => {
+    const errors: string[] = [];
+    const docs = await context.newPage();
+    docs.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await docs.goto(`${platform.baseUrl}/api/docs`);
+    await docs.getByText('/api/v1/alerts', { exact: true }).first().waitFor();
+    await docs.close();
+    expect(errors).toEqual([]);
   });
 });

@@ -10,6 +10,20 @@ afterEach(async () => {
 });
 
 describe('the HTTP app', () => {
+  it('sends security headers: a same-origin content policy, no framing, no sniffing', async () => {
+    t = await createTestApp();
+    const res = await t.app.inject({ url: '/api/v1/health' });
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+
   it('answers an unknown route with a 404 JSON error', async () => {
     t = await createTestApp();
     for (const [method, url] of [

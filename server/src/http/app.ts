@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { API_PREFIX, type HealthResponse } from '@carecircle/protocol';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -57,7 +58,45 @@ export async function buildServer(deps: AppDeps) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { validatorUrl: null },
+    // The docs pages get their own policy: swagger-ui sets inline styles from script, which only
+    // 'unsafe-inline' allows (and which a hash in the same directive would switch off again).
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .split(';')
+        .map((d) => d.trim())
+        .filter((d) => d !== '' && d !== 'upgrade-insecure-requests')
+        .map((d) => (d.startsWith('style-src ') ? "style-src 'self' 'unsafe-inline'" : d))
+        .map((d) => (d.startsWith('img-src ') ? "img-src 'self' data:" : d))
+        .join('; '),
+  });
+  // Security headers on every answer. The policy allows only this origin (socket.io included),
+  // plus the inline script and style hashes swagger-ui declares for its own page. Not
+  // `upgrade-insecure-requests`: the platform may be reached over plain HTTP on a LAN.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        scriptSrc: ["'self'", ...app.swaggerCSP.script],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", ...app.swaggerCSP.style],
+      },
+    },
+    // Only meaningful over HTTPS, which a reverse proxy in front of the platform provides.
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' },
+  });
 
   await app.register(
     async (api) => {
