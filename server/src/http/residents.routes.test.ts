@@ -1,6 +1,6 @@
 import type { Resident } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../testing/fixtures';
+import { createTestApp, getAs, type TestApp } from '../testing/fixtures';
 
 let t: TestApp;
 
@@ -9,10 +9,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-async function get(username: string, url: string) {
-  const token = await t.login(username);
-  return t.app.inject({ url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
-}
+const get = (username: string, url: string) => getAs(t, username, url);
 
 const residents = (body: unknown) => (body as { residents: Resident[] }).residents;
 

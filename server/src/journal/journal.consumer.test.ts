@@ -34,6 +34,21 @@ function recorder() {
   };
 }
 
+/** A consumer whose handler signals `entered`, then holds its batch until `gate` opens. */
+function gatedConsumer() {
+  const gate = deferred();
+  const entered = deferred();
+  const handled: number[] = [];
+  const c = consumer({
+    async handle(entries) {
+      entered.resolve();
+      await gate.promise;
+      handled.push(...entries.map((e) => e.offset));
+    },
+  });
+  return { gate, entered, handled, c };
+}
+
 async function appendN(n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, () => t.journal.append(deviceEvent('heartbeat', dev))));
 }
@@ -185,16 +200,7 @@ describe('JournalConsumer', () => {
   });
 
   it('idle() resolves at once when caught up, and waits for an entry in flight', async () => {
-    const gate = deferred();
-    const entered = deferred();
-    const handled: number[] = [];
-    const c = consumer({
-      async handle(entries) {
-        entered.resolve();
-        await gate.promise;
-        handled.push(...entries.map((e) => e.offset));
-      },
-    });
+    const { gate, entered, handled, c } = gatedConsumer();
     c.start();
     await c.idle();
     await appendN(1);
@@ -212,16 +218,7 @@ describe('JournalConsumer', () => {
 
   it('stop() waits for the batch in hand, commits it, and handles nothing after', async () => {
     await appendN(2);
-    const gate = deferred();
-    const entered = deferred();
-    const handled: number[] = [];
-    const c = consumer({
-      async handle(entries) {
-        entered.resolve();
-        await gate.promise;
-        handled.push(...entries.map((e) => e.offset));
-      },
-    });
+    const { gate, entered, handled, c } = gatedConsumer();
     c.start();
     await entered.promise;
     let stopped = false;

@@ -286,3 +286,9 @@ export async function createTestApp(
     },
   };
 }
+
+/** GET `/api/v1${url}` as a seeded user (logs in first). */
+export async function getAs(t: TestApp, username: string, url: string) {
+  const token = await t.login(username);
+  return t.app.inject({ url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
+}
