@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalConsumer } from '../journal/journal.consumer';
 import { createTestDb, deviceEvent, entries, seedWorld, type TestDb, type World } from '../testing/fixtures';
 import { AlertBus } from './alert.bus';
-import { ALERT_ENGINE_CONSUMER, AlertEngine } from './alert.engine';
+import { ALERT_ENGINE_CONSUMER, AlertEngine, isTransient } from './alert.engine';
 
 let t: TestDb;
 let w: World;
@@ -224,6 +224,36 @@ describe('AlertEngine', () => {
     ).toEqual([`${w.siteA}:fall`, `${w.siteB}:sos`].sort());
     expect(emitted.raised).toHaveLength(2);
     expect(t.journal.committed(ALERT_ENGINE_CONSUMER)).toBe(3);
+    const audit = t.db
+      .prepare("SELECT target, detail FROM audit_log WHERE action = 'alert_engine.event_skipped'")
+      .all();
+    expect(audit).toHaveLength(1);
+  });
+
+  it('fails the whole batch when the database itself fails, so the retry loses no SOS', () => {
+    const insert = t.store.alerts.insert.bind(t.store.alerts);
+    let busy = true;
+    t.store.alerts.insert = (a) => {
+      if (busy) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      insert(a);
+    };
+    const batch = entries([deviceEvent('sos', sosA), deviceEvent('sos', sosB)]);
+    expect(() => engine.handle(batch)).toThrow('database is locked');
+    expect(allAlerts()).toEqual([]);
+    expect(t.journal.committed(ALERT_ENGINE_CONSUMER)).toBe(0);
+    expect(engine.stats.failed).toBe(0);
+
+    busy = false;
+    engine.handle(batch);
+    expect(allAlerts()).toHaveLength(2);
+    expect(t.journal.committed(ALERT_ENGINE_CONSUMER)).toBe(2);
+  });
+
+  it('tells transient database failures from failures of the event', () => {
+    expect(isTransient(Object.assign(new Error(), { code: 'SQLITE_BUSY' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error(), { code: 'SQLITE_IOERR_FSYNC' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error(), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }))).toBe(false);
+    expect(isTransient(new TypeError('x'))).toBe(false);
   });
 
   it('as a journal consumer, does not apply events again after a restart', async () => {

@@ -12,6 +12,21 @@ import { evaluate } from './alert.rules';
 
 export const ALERT_ENGINE_CONSUMER = 'alert-engine';
 
+/** SQLite result codes that say the database, not the event, is the problem: retry later. */
+const TRANSIENT_SQLITE = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_NOMEM',
+  'SQLITE_CANTOPEN',
+];
+
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_SQLITE.some((c) => code === c || code.startsWith(`${c}_`));
+}
+
 export interface AlertEngineDeps {
   store: StateStore;
   journal: Journal;
@@ -41,18 +56,28 @@ export class AlertEngine {
 
   private applyOne(entry: JournalEntry, notices: Notice[]): void {
     try {
-      // A savepoint per event: one that fails is logged and skipped, not allowed to block every
-      // alert behind it.
+      // A savepoint per event: one that fails for a reason of its own (a record it refers to is
+      // gone) is logged, audited and skipped, not allowed to block every alert behind it. A
+      // failure of the database itself fails the batch, which the consumer retries: skipping
+      // then would lose an SOS that is safe in the journal.
       const own: Notice[] = [];
       this.deps.store.transaction(() => this.apply(entry.event, own));
       // Only an event whose changes committed may announce them.
       notices.push(...own);
       this.stats.processed += 1;
     } catch (err) {
+      if (isTransient(err)) throw err;
       this.stats.failed += 1;
       this.deps.logger.error(
         { err, offset: entry.offset, eventId: entry.event.eventId },
         'alert engine failed on event',
+      );
+      this.deps.store.audit.record(
+        new Date(this.deps.clock.now()).toISOString(),
+        { type: 'system', id: ALERT_ENGINE_CONSUMER, name: 'alert engine' },
+        'alert_engine.event_skipped',
+        entry.event.eventId,
+        { offset: entry.offset, deviceId: entry.event.deviceId, kind: entry.event.kind },
       );
     }
   }
