@@ -165,4 +165,43 @@ describe('staff dashboard in Chromium', () => {
     await docs.close();
     expect(errors).toEqual([]);
   });
+
+  it('a family member sees only their relative, and is offered no action on the alert', async () => {
+    const familyProfile = tempDir('cc-chromium-family-');
+    const family = await chromium.launchPersistentContext(familyProfile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      locale: 'en-US',
+    });
+    try {
+      const p = family.pages()[0] ?? (await family.newPage());
+      await p.goto(platform.baseUrl);
+      await p.getByTestId('login-username').fill(world.familyA.username);
+      await p.getByTestId('login-password').fill(world.familyA.password);
+      await p.getByTestId('login-submit').click();
+      await p.getByTestId('connection-status').and(p.locator('[data-state="live"]')).waitFor();
+      await p.locator(`[data-testid="resident-tile"][data-resident-id="${world.residentA}"]`).waitFor();
+      expect(await p.getByTestId('resident-tile').count()).toBe(1);
+
+      // The neighbour presses SOS first, then the relative's device: only the relative's shows.
+      for (const d of [world.neighbour, world.device]) {
+        const client = await connectDevice(platform.mqttUrl, d);
+        await client.publishAsync(
+          topics.event(d.id),
+          JSON.stringify({ v: 1, eventId: `family-${d.id}`, ts: new Date().toISOString(), type: 'sos' }),
+          { qos: 1 },
+        );
+        await client.endAsync();
+      }
+      const item = p.locator('[data-testid="alert-item"][data-kind="sos"]');
+      await item.waitFor();
+      await expect.poll(() => item.textContent()).toContain('王秀英');
+      expect(await p.getByTestId('alert-item').count()).toBe(1);
+      expect(await item.getByTestId('alert-ack').count()).toBe(0);
+      expect(await item.getByTestId('alert-resolve').count()).toBe(0);
+    } finally {
+      await family.close();
+      removeDir(familyProfile);
+    }
+  });
 });

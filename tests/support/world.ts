@@ -13,6 +13,8 @@ export interface World {
   neighbour: { id: string; secret: string };
   staffA: { username: string; password: string };
   staffB: { username: string; password: string };
+  /** A family member of the resident with `device`. */
+  familyA: { username: string; password: string };
 }
 
 export async function provisionWorld(dataDir: string): Promise<World> {
@@ -78,6 +80,16 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--site',
     siteB.id,
   ]);
+  const familyA = await cli<{ username: string; password: string }>(dataDir, [
+    'user',
+    'add',
+    '--username',
+    'daughter-a',
+    '--role',
+    'family',
+    '--resident',
+    resident.id,
+  ]);
   return {
     siteA: siteA.id,
     siteB: siteB.id,
@@ -86,5 +98,6 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     neighbour: { id: neighbour.id, secret: neighbour.secret },
     staffA: { username: staffA.username, password: staffA.password },
     staffB: { username: staffB.username, password: staffB.password },
+    familyA: { username: familyA.username, password: familyA.password },
   };
 }

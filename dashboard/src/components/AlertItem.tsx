@@ -18,9 +18,10 @@ interface Props {
   timeZone: string | undefined;
   onAcknowledge(alertId: string): Promise<void>;
   onResolve(alert: Alert): void;
+  canAct: boolean;
 }
 
-export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, onResolve }: Props) {
+export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, onResolve, canAct }: Props) {
   const { t } = useTranslation();
   const [expanded, setExpanded] = useState(false);
   const [acking, setAcking] = useState(false);
@@ -83,27 +84,29 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
             <span className="visually-hidden">{t('queue.details')}</span>
           </span>
         </button>
-        <div className="alert-item__actions">
-          {alert.state === 'open' && (
+        {canAct && (
+          <div className="alert-item__actions">
+            {alert.state === 'open' && (
+              <button
+                type="button"
+                className="button button--primary"
+                data-testid="alert-ack"
+                disabled={acking}
+                onClick={() => void acknowledge()}
+              >
+                {acking ? t('queue.acknowledging') : t('queue.acknowledge')}
+              </button>
+            )}
             <button
               type="button"
-              className="button button--primary"
-              data-testid="alert-ack"
-              disabled={acking}
-              onClick={() => void acknowledge()}
+              className="button button--secondary"
+              data-testid="alert-resolve"
+              onClick={() => onResolve(alert)}
             >
-              {acking ? t('queue.acknowledging') : t('queue.acknowledge')}
+              {t('queue.resolve')}
             </button>
-          )}
-          <button
-            type="button"
-            className="button button--secondary"
-            data-testid="alert-resolve"
-            onClick={() => onResolve(alert)}
-          >
-            {t('queue.resolve')}
-          </button>
-        </div>
+          </div>
+        )}
       </div>
       {error !== null && (
         <p className="form-error" role="alert">

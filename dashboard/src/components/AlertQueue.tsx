@@ -14,9 +14,20 @@ interface Props {
   timeZone: string | undefined;
   onAcknowledge(alertId: string): Promise<void>;
   onResolve(alert: Alert): void;
+  /** Whether the user may acknowledge and resolve (families may not). */
+  canAct: boolean;
 }
 
-export function AlertQueue({ alerts, highlighted, loaded, lastRaised, timeZone, onAcknowledge, onResolve }: Props) {
+export function AlertQueue({
+  alerts,
+  highlighted,
+  loaded,
+  lastRaised,
+  timeZone,
+  onAcknowledge,
+  onResolve,
+  canAct,
+}: Props) {
   const { t } = useTranslation();
   const now = useNow(15_000);
   return (
@@ -50,6 +61,7 @@ export function AlertQueue({ alerts, highlighted, loaded, lastRaised, timeZone, 
             timeZone={timeZone}
             onAcknowledge={onAcknowledge}
             onResolve={onResolve}
+            canAct={canAct}
           />
         ))}
       </ul>

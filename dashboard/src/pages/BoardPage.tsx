@@ -70,6 +70,8 @@ function SiteBoard({ me, siteId, site, onSiteChange, onSignOut }: SiteBoardProps
           timeZone={site?.tz}
           onAcknowledge={board.acknowledge}
           onResolve={setResolving}
+          // Families watch; the server refuses them any action, so none is offered.
+          canAct={me.user.role !== 'family'}
         />
         <ResidentBoard residents={board.state.residents} loaded={board.state.loaded} />
       </main>
