@@ -6,6 +6,7 @@ import Type, { type Static } from 'typebox';
 import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
 import { DEVICE_TYPES } from './devices';
 import { ISO_TIMESTAMP } from './events';
+import { ROLES } from './roles';
 
 export const API_PREFIX = '/api/v1';
 /** Cookie the browser may use instead of the bearer header. */
@@ -33,7 +34,7 @@ export const UserSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   displayName: Type.String(),
-  role: Type.Enum(['admin', 'supervisor', 'staff', 'responder', 'family'] as const),
+  role: Type.Enum(ROLES),
   siteId: Type.Union([Type.String(), Type.Null()]),
   residentId: Type.Union([Type.String(), Type.Null()]),
 });

@@ -61,7 +61,6 @@ export class Platform {
   readonly alertEngine: AlertEngine;
   readonly alertConsumer: JournalConsumer;
   readonly sinkConsumer: JournalConsumer;
-  private readonly sink: ReadingSink;
   private readonly readings: SqliteReadingStore;
   private readonly auth: AuthService;
   private readonly alerts: AlertService;
@@ -96,11 +95,10 @@ export class Platform {
       batchSize: 200,
     });
     this.readings = new SqliteReadingStore(this.db);
-    this.sink = new ReadingSink(this.readings);
     this.sinkConsumer = new JournalConsumer({
       name: READING_SINK_CONSUMER,
       journal: this.journal,
-      handler: this.sink,
+      handler: new ReadingSink(this.readings),
       logger: this.logger.child({ module: 'reading-sink' }),
       batchSize: 2000,
       // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
@@ -112,14 +110,17 @@ export class Platform {
       journal: this.journal,
       deadLetters: new SqliteDeadLetters(this.db),
       clock: this.clock,
-      logger: this.logger.child({ module: 'gateway' }),
+      logger: this.logger, // the gateway names its own module
     });
+  }
+
+  private consumers(): JournalConsumer[] {
+    return [this.alertConsumer, this.sinkConsumer];
   }
 
   async start(): Promise<Listening> {
     const { config } = this.opts;
-    this.alertConsumer.start();
-    this.sinkConsumer.start();
+    for (const c of this.consumers()) c.start();
     this.app = await buildServer({
       store: this.store,
       auth: this.auth,
@@ -166,14 +167,13 @@ export class Platform {
     await this.gateway.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([this.alertConsumer.idle(), this.sinkConsumer.idle()]),
+      Promise.all(this.consumers().map((c) => c.idle())),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, drainTimeoutMs);
       }),
     ]);
     clearTimeout(timer);
-    await this.alertConsumer.stop();
-    await this.sinkConsumer.stop();
+    for (const c of this.consumers()) await c.stop();
     await this.app?.close();
     this.app = null;
     await this.journal.close();
@@ -185,9 +185,7 @@ export class Platform {
     const database = this.store.healthy();
     const head = database ? this.journal.head() : 0;
     const consumers: HealthResponse['journal']['consumers'] = {};
-    for (const c of [this.alertConsumer, this.sinkConsumer]) {
-      consumers[c.name] = { offset: c.position(), lag: Math.max(0, head - c.position()) };
-    }
+    for (const c of this.consumers()) consumers[c.name] = { offset: c.position(), lag: c.lag(head) };
     const gateway = this.listening !== null;
     return {
       status: database && gateway ? 'ok' : 'degraded',
@@ -231,10 +229,7 @@ export class Platform {
         name: 'carecircle_consumer_lag',
         help: 'Journal entries not yet handled, per consumer',
         type: 'gauge',
-        values: [this.alertConsumer, this.sinkConsumer].map((c) => ({
-          labels: { consumer: c.name },
-          value: Math.max(0, head - c.position()),
-        })),
+        values: this.consumers().map((c) => ({ labels: { consumer: c.name }, value: c.lag(head) })),
       },
       {
         name: 'carecircle_alerts_raised_total',

@@ -9,6 +9,7 @@ import { newId } from '../storage/ids';
 import type { StateStore } from '../storage/state-store';
 import type { AlertBus } from './alert.bus';
 import { evaluate } from './alert.rules';
+import { recordTransition } from './alert.transition';
 
 export const ALERT_ENGINE_CONSUMER = 'alert-engine';
 
@@ -35,9 +36,34 @@ export interface AlertEngineDeps {
   logger: Logger;
 }
 
-type Notice = { type: 'raised' | 'updated'; alertId: string } | { type: 'resident'; residentId: string };
+/**
+ * What one batch changed, told to listeners once it has committed: each alert once (as raised
+ * if it was new, with its state at the end of the batch), each resident's board status once.
+ */
+class BatchOutcome {
+  readonly alerts = new Map<string, 'raised' | 'updated'>();
+  readonly residents = new Set<string>();
+  processed = 0;
+  raised = 0;
+  repeated = 0;
+  failed = 0;
+
+  alert(alertId: string, how: 'raised' | 'updated'): void {
+    if (this.alerts.get(alertId) !== 'raised') this.alerts.set(alertId, how);
+  }
+
+  /** Takes in what an event that committed changed. */
+  merge(other: BatchOutcome): void {
+    for (const [id, how] of other.alerts) this.alert(id, how);
+    for (const r of other.residents) this.residents.add(r);
+    this.processed += other.processed;
+    this.raised += other.raised;
+    this.repeated += other.repeated;
+  }
+}
 
 export class AlertEngine {
+  /** Counted only for batches that committed, so a retried batch is not counted twice. */
   readonly stats = { processed: 0, raised: 0, repeated: 0, failed: 0 };
 
   constructor(private readonly deps: AlertEngineDeps) {}
@@ -46,28 +72,32 @@ export class AlertEngine {
   handle(entries: readonly JournalEntry[]): void {
     const last = entries.at(-1);
     if (!last) return;
-    const notices: Notice[] = [];
+    const batch = new BatchOutcome();
     this.deps.store.transaction(() => {
-      for (const entry of entries) this.applyOne(entry, notices);
+      for (const entry of entries) this.applyOne(entry, batch);
       this.deps.journal.commit(ALERT_ENGINE_CONSUMER, last.offset);
     });
-    this.publish(notices);
+    this.stats.processed += batch.processed;
+    this.stats.raised += batch.raised;
+    this.stats.repeated += batch.repeated;
+    this.stats.failed += batch.failed;
+    this.publish(batch);
   }
 
-  private applyOne(entry: JournalEntry, notices: Notice[]): void {
+  private applyOne(entry: JournalEntry, batch: BatchOutcome): void {
     try {
       // A savepoint per event: one that fails for a reason of its own (a record it refers to is
       // gone) is logged, audited and skipped, not allowed to block every alert behind it. A
       // failure of the database itself fails the batch, which the consumer retries: skipping
       // then would lose an SOS that is safe in the journal.
-      const own: Notice[] = [];
+      const own = new BatchOutcome();
       this.deps.store.transaction(() => this.apply(entry.event, own));
       // Only an event whose changes committed may announce them.
-      notices.push(...own);
-      this.stats.processed += 1;
+      own.processed = 1;
+      batch.merge(own);
     } catch (err) {
       if (isTransient(err)) throw err;
-      this.stats.failed += 1;
+      batch.failed += 1;
       this.deps.logger.error(
         { err, offset: entry.offset, eventId: entry.event.eventId },
         'alert engine failed on event',
@@ -82,16 +112,16 @@ export class AlertEngine {
     }
   }
 
-  private apply(event: DeviceEvent, notices: Notice[]): void {
+  private apply(event: DeviceEvent, out: BatchOutcome): void {
     const { store } = this.deps;
     const at = new Date(this.deps.clock.now()).toISOString();
-    this.trackDevice(event, notices);
+    this.trackDevice(event, out);
     const intent = evaluate(event);
     if (!intent) return;
     const device: Actor = { type: 'device', id: event.deviceId, name: event.deviceId };
     const active = store.alerts.findActive(intent.subject, intent.kind);
     if (intent.action === 'cancel') {
-      if (active) this.cancel(active, event, intent.windowMs, device, at, notices);
+      if (active) this.cancel(active, event, intent.windowMs, device, at, out);
       return;
     }
     if (active) {
@@ -104,11 +134,9 @@ export class AlertEngine {
         toState: active.state,
         actor: device,
         eventId: event.eventId,
-        outcome: null,
-        note: null,
       });
-      this.stats.repeated += 1;
-      notices.push({ type: 'updated', alertId: active.id });
+      out.repeated += 1;
+      out.alert(active.id, 'updated');
       return;
     }
     const id = newId('alt');
@@ -131,12 +159,10 @@ export class AlertEngine {
       toState: 'open',
       actor: device,
       eventId: event.eventId,
-      outcome: null,
-      note: null,
     });
-    this.stats.raised += 1;
-    notices.push({ type: 'raised', alertId: id });
-    if (event.residentId) notices.push({ type: 'resident', residentId: event.residentId });
+    out.raised += 1;
+    out.alert(id, 'raised');
+    if (event.residentId) out.residents.add(event.residentId);
   }
 
   /**
@@ -150,34 +176,26 @@ export class AlertEngine {
     windowMs: number,
     device: Actor,
     at: string,
-    notices: Notice[],
+    out: BatchOutcome,
   ): void {
-    const { store } = this.deps;
     const elapsed = Date.parse(event.ts) - Date.parse(active.firstEventTs);
     const inTime = elapsed >= 0 && elapsed <= windowMs;
     if (active.state === 'open' && inTime) {
-      if (
-        !store.alerts.transition(active.id, 'open', 'cancelled', at, { outcome: 'cancelled_by_resident', note: null })
-      ) {
-        return;
-      }
-      store.alerts.addTimeline({
+      const cancelled = recordTransition(this.deps.store, {
         alertId: active.id,
+        from: 'open',
+        to: 'cancelled',
         at,
-        action: 'transition',
-        fromState: 'open',
-        toState: 'cancelled',
         actor: device,
         eventId: event.eventId,
         outcome: 'cancelled_by_resident',
-        note: null,
       });
-      store.audit.record(at, device, 'alert.cancelled', active.id, { outcome: 'cancelled_by_resident' });
-      notices.push({ type: 'updated', alertId: active.id });
-      if (active.residentId) notices.push({ type: 'resident', residentId: active.residentId });
+      if (!cancelled) return;
+      out.alert(active.id, 'updated');
+      if (active.residentId) out.residents.add(active.residentId);
       return;
     }
-    store.alerts.addTimeline({
+    this.deps.store.alerts.addTimeline({
       alertId: active.id,
       at,
       action: 'cancel_declined',
@@ -185,13 +203,12 @@ export class AlertEngine {
       toState: active.state,
       actor: device,
       eventId: event.eventId,
-      outcome: null,
       note: active.state !== 'open' ? 'already claimed' : `${Math.round(elapsed / 1000)} s after the fall`,
     });
-    notices.push({ type: 'updated', alertId: active.id });
+    out.alert(active.id, 'updated');
   }
 
-  private trackDevice(event: DeviceEvent, notices: Notice[]): void {
+  private trackDevice(event: DeviceEvent, out: BatchOutcome): void {
     const patch =
       event.kind === 'status'
         ? { online: event.data.online }
@@ -200,33 +217,18 @@ export class AlertEngine {
           : { online: true };
     const before = this.deps.store.devices.get(event.deviceId);
     this.deps.store.devices.touch(event.deviceId, event.ts, patch);
-    if (before && before.online !== patch.online && event.residentId) {
-      notices.push({ type: 'resident', residentId: event.residentId });
-    }
+    if (before && before.online !== patch.online && event.residentId) out.residents.add(event.residentId);
   }
 
-  private publish(notices: readonly Notice[]): void {
+  private publish(batch: BatchOutcome): void {
     const { store, bus } = this.deps;
-    const residents = new Set<string>();
-    for (const n of notices) {
-      if (n.type === 'resident') {
-        residents.add(n.residentId);
-        continue;
-      }
-      const alert: Alert | null = store.alerts.get(n.alertId);
-      if (!alert) continue;
-      bus.emit(n.type === 'raised' ? 'alert:raised' : 'alert:updated', alert);
+    for (const [alertId, how] of batch.alerts) {
+      const alert = store.alerts.get(alertId);
+      if (alert) bus.emit(how === 'raised' ? 'alert:raised' : 'alert:updated', alert);
     }
-    for (const residentId of residents) {
-      const [status] = store.residents.board({ residentIds: [residentId] });
-      if (status) {
-        bus.emit('resident:status', {
-          residentId,
-          siteId: status.siteId,
-          status: status.status,
-          activeAlerts: status.activeAlerts,
-        });
-      }
+    for (const residentId of batch.residents) {
+      const status = store.residents.statusChange(residentId);
+      if (status) bus.emit('resident:status', status);
     }
   }
 }

@@ -12,9 +12,10 @@ import {
   type Outcome,
   type User,
 } from '@carecircle/protocol';
-import { canSeeAlert, scopeOf } from '../auth/scope';
+import { canSee, scopeOf } from '../auth/scope';
 import type { StateStore } from '../storage/state-store';
 import type { AlertBus } from './alert.bus';
+import { recordTransition } from './alert.transition';
 
 /** Roles that may act on alerts; families only watch. */
 const ACTING_ROLES = new Set<User['role']>(['admin', 'supervisor', 'staff', 'responder']);
@@ -29,8 +30,7 @@ export class AlertService {
   /** An alert the user may see, or ERR_ALERT_NOT_FOUND (also when out of scope: no probing). */
   visible(user: User, id: string): Alert {
     const alert = this.deps.store.alerts.get(id);
-    if (!alert || !canSeeAlert(scopeOf(user), alert))
-      throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
+    if (!alert || !canSee(scopeOf(user), alert)) throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
     return alert;
   }
 
@@ -67,42 +67,17 @@ export class AlertService {
     }
     const at = new Date(clock.now()).toISOString();
     const actor = actorOf(user);
-    const moved = store.transaction(() => {
-      const ok = store.alerts.transition(id, current.state, to, at, {
-        ...(to === 'acknowledged' ? { acknowledgedBy: actor } : {}),
-        ...(extra.outcome ? { outcome: extra.outcome } : {}),
-        note: to === 'resolved' ? extra.note : null,
-      });
-      if (!ok) return false;
-      store.alerts.addTimeline({
-        alertId: id,
-        at,
-        action: 'transition',
-        fromState: current.state,
-        toState: to,
-        actor,
-        eventId: null,
-        outcome: extra.outcome ?? null,
-        note: extra.note,
-      });
-      store.audit.record(at, actor, `alert.${to}`, id, extra.outcome ? { outcome: extra.outcome } : undefined);
-      return true;
-    });
+    const moved = store.transaction(() =>
+      recordTransition(store, { alertId: id, from: current.state, to, at, actor, ...extra }),
+    );
     if (!moved) {
       throw new CareCircleError('ERR_ALERT_TRANSITION', 'the alert changed meanwhile; reload and try again');
     }
     const alert = store.alerts.get(id)!;
     bus.emit('alert:updated', alert);
     if (alert.residentId && (to === 'resolved' || to === 'cancelled')) {
-      const [status] = store.residents.board({ residentIds: [alert.residentId] });
-      if (status) {
-        bus.emit('resident:status', {
-          residentId: status.id,
-          siteId: status.siteId,
-          status: status.status,
-          activeAlerts: status.activeAlerts,
-        });
-      }
+      const status = store.residents.statusChange(alert.residentId);
+      if (status) bus.emit('resident:status', status);
     }
     return alert;
   }

@@ -1,7 +1,7 @@
 import type { User } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, seedWorld, type TestDb, type World } from '../testing/fixtures';
-import { canSeeAlert, scopeOf, siteFilter } from './scope';
+import { canSee, scopeOf, siteFilter } from './scope';
 
 let t: TestDb;
 let w: World;
@@ -26,7 +26,7 @@ describe('scope', () => {
     for (const role of ['admin', 'supervisor'] as const) {
       const scope = scopeOf(user(role));
       expect(scope).toEqual({ siteIds: null, residentIds: null });
-      expect(canSeeAlert(scope, { siteId: w.siteB, residentId: null })).toBe(true);
+      expect(canSee(scope, { siteId: w.siteB, residentId: null })).toBe(true);
       expect(siteFilter(scope, t.store)).toBeUndefined();
       expect(siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
       expect(siteFilter(scope, t.store, 'site_unknown')).toEqual([]);
@@ -36,8 +36,8 @@ describe('scope', () => {
   it('staff and responders see their own site only, even when asking for another', () => {
     for (const role of ['staff', 'responder'] as const) {
       const scope = scopeOf(user(role, w.siteA));
-      expect(canSeeAlert(scope, { siteId: w.siteA, residentId: null })).toBe(true);
-      expect(canSeeAlert(scope, { siteId: w.siteB, residentId: w.resB.id })).toBe(false);
+      expect(canSee(scope, { siteId: w.siteA, residentId: null })).toBe(true);
+      expect(canSee(scope, { siteId: w.siteB, residentId: w.resB.id })).toBe(false);
       expect(siteFilter(scope, t.store)).toEqual([w.siteA]);
       expect(siteFilter(scope, t.store, w.siteB)).toEqual([]);
     }
@@ -46,9 +46,9 @@ describe('scope', () => {
 
   it('family see their relative and nothing else of the site', () => {
     const scope = scopeOf(user('family', w.siteA, w.resA.id));
-    expect(canSeeAlert(scope, { siteId: w.siteA, residentId: w.resA.id })).toBe(true);
-    expect(canSeeAlert(scope, { siteId: w.siteA, residentId: w.resA2.id })).toBe(false);
-    expect(canSeeAlert(scope, { siteId: w.siteA, residentId: null })).toBe(false);
+    expect(canSee(scope, { siteId: w.siteA, residentId: w.resA.id })).toBe(true);
+    expect(canSee(scope, { siteId: w.siteA, residentId: w.resA2.id })).toBe(false);
+    expect(canSee(scope, { siteId: w.siteA, residentId: null })).toBe(false);
     expect(siteFilter(scope, t.store)).toBeUndefined();
     expect(siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
   });

@@ -29,9 +29,10 @@ export function scopeOf(user: User): Scope {
   }
 }
 
-export function canSeeAlert(scope: Scope, alert: { siteId: string; residentId: string | null }): boolean {
-  if (scope.residentIds) return alert.residentId !== null && scope.residentIds.includes(alert.residentId);
-  return scope.siteIds === null || scope.siteIds.includes(alert.siteId);
+/** Whether a resident-owned record (alert, resident, device) is within a user's scope. */
+export function canSee(scope: Scope, record: { siteId: string; residentId: string | null }): boolean {
+  if (scope.residentIds) return record.residentId !== null && scope.residentIds.includes(record.residentId);
+  return scope.siteIds === null || scope.siteIds.includes(record.siteId);
 }
 
 /** The site ids a user's request is limited to, narrowed by an optional `site` filter. */
@@ -53,11 +54,4 @@ export function listFilter(user: User, store: StateStore, requestedSite?: string
   const scope = scopeOf(user);
   const siteIds = siteFilter(scope, store, requestedSite);
   return { ...(siteIds ? { siteIds } : {}), ...(scope.residentIds ? { residentIds: scope.residentIds } : {}) };
-}
-
-/** Whether a resident-owned record (resident, device, alert) falls inside a list filter. */
-export function inFilter(filter: ListFilter, record: { siteId: string; residentId: string | null }): boolean {
-  if (filter.siteIds && !filter.siteIds.includes(record.siteId)) return false;
-  if (filter.residentIds) return record.residentId !== null && filter.residentIds.includes(record.residentId);
-  return true;
 }

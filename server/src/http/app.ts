@@ -135,9 +135,7 @@ export async function buildServer(deps: AppDeps) {
     bus: deps.bus,
     logger: deps.logger,
   });
-  app.addHook('onClose', async () => {
-    await realtime.close();
-  });
+  app.addHook('onClose', async () => realtime.close());
   return app;
 }
 

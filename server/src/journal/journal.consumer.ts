@@ -52,8 +52,9 @@ export class JournalConsumer {
     return this.offset;
   }
 
-  lag(): number {
-    return Math.max(0, this.opts.journal.head() - this.offset);
+  /** Entries not yet handled; pass `head` when it is already at hand. */
+  lag(head = this.opts.journal.head()): number {
+    return Math.max(0, head - this.offset);
   }
 
   start(): void {

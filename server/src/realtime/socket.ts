@@ -34,7 +34,7 @@ export const SESSION_RECHECK_MS = 30_000;
 
 export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-  close(): Promise<void>;
+  close(): void;
 }
 
 export function attachRealtime(deps: {
@@ -113,7 +113,7 @@ export function attachRealtime(deps: {
 
   return {
     io,
-    async close() {
+    close() {
       clearInterval(recheck);
       deps.auth.off('session:ended', onSessionEnded);
       deps.bus.off('alert:raised', onRaised);
@@ -121,10 +121,7 @@ export function attachRealtime(deps: {
       deps.bus.off('resident:status', onStatus);
       io.disconnectSockets(true);
       // The HTTP server itself is closed by Fastify.
-      await new Promise<void>((resolve) => {
-        io.engine.close();
-        resolve();
-      });
+      io.engine.close();
     },
   };
 }

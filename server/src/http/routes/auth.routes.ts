@@ -1,5 +1,4 @@
 import {
-  API_PREFIX,
   ErrorResponseSchema,
   LoginRequestSchema,
   LoginResponseSchema,
@@ -66,5 +65,3 @@ export const authRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
     },
   );
 };
-
-export const AUTH_PREFIX = API_PREFIX;

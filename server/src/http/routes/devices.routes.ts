@@ -5,7 +5,7 @@ import {
   ErrorResponseSchema,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { inFilter, listFilter } from '../../auth/scope';
+import { canSee, listFilter, scopeOf } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
@@ -23,10 +23,11 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
       },
     },
     async (req) => {
-      const filter = listFilter(userOf(req), deps.store, req.query.site);
+      const user = userOf(req);
+      const scope = scopeOf(user);
       const devices: Device[] = deps.store.devices
-        .list(filter.siteIds)
-        .filter((d) => inFilter(filter, d))
+        .list(listFilter(user, deps.store, req.query.site).siteIds)
+        .filter((d) => canSee(scope, d))
         .map(({ secretHash: _secret, ...d }) => d);
       return { devices };
     },

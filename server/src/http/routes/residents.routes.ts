@@ -7,7 +7,7 @@ import {
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { inFilter, listFilter } from '../../auth/scope';
+import { canSee, listFilter, scopeOf } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
@@ -44,8 +44,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
     },
     async (req) => {
       const [resident] = deps.store.residents.board({ residentIds: [req.params.id] });
-      const visible =
-        resident && inFilter(listFilter(userOf(req), deps.store), { ...resident, residentId: resident.id });
+      const visible = resident && canSee(scopeOf(userOf(req)), { ...resident, residentId: resident.id });
       if (!resident || !visible) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${req.params.id}`);
       return { resident };
     },

@@ -9,9 +9,9 @@ import {
   type Outcome,
   type Severity,
 } from '@carecircle/protocol';
-import type { Sql } from './database';
+import { placeholders, type Sql, sqlConstants } from './database';
 
-const ACTIVE = ACTIVE_ALERT_STATES.map((s) => `'${s}'`).join(',');
+const ACTIVE = sqlConstants(ACTIVE_ALERT_STATES);
 
 const SELECT = `SELECT a.id, a.site_id AS siteId, a.resident_id AS residentId, r.name AS residentName, r.room AS room,
   a.device_id AS deviceId, a.kind, a.severity, a.state, a.count, a.first_event_ts AS firstEventTs,
@@ -79,11 +79,11 @@ export class AlertsRepository {
       args.push(f.kind);
     }
     if (f.siteIds) {
-      where.push(`a.site_id IN (${f.siteIds.map(() => '?').join(',') || 'NULL'})`);
+      where.push(`a.site_id IN (${placeholders(f.siteIds.length)})`);
       args.push(...f.siteIds);
     }
     if (f.residentIds) {
-      where.push(`a.resident_id IN (${f.residentIds.map(() => '?').join(',') || 'NULL'})`);
+      where.push(`a.resident_id IN (${placeholders(f.residentIds.length)})`);
       args.push(...f.residentIds);
     }
     const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -145,7 +145,11 @@ export class AlertsRepository {
     return info.changes === 1;
   }
 
-  addTimeline(e: Omit<AlertTimelineEntry, 'seq'> & { alertId: string }): void {
+  /** `eventId`, `outcome` and `note` default to null. */
+  addTimeline(
+    e: Omit<AlertTimelineEntry, 'seq' | 'eventId' | 'outcome' | 'note'> &
+      Partial<Pick<AlertTimelineEntry, 'eventId' | 'outcome' | 'note'>> & { alertId: string },
+  ): void {
     this.db
       .prepare(
         `INSERT INTO alert_events (alert_id, at, action, from_state, to_state, actor_type, actor_id, actor_name,
@@ -160,9 +164,9 @@ export class AlertsRepository {
         e.actor.type,
         e.actor.id,
         e.actor.name,
-        e.eventId,
-        e.outcome,
-        e.note,
+        e.eventId ?? null,
+        e.outcome ?? null,
+        e.note ?? null,
       );
   }
 

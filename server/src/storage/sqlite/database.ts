@@ -7,6 +7,16 @@ import { migrations as defaultMigrations, type Migration } from './migrations';
 
 export type Db = Database.Database;
 
+/** Constants from the contract as an SQL list (`'open','acknowledged'`): trusted values only. */
+export function sqlConstants(values: readonly string[]): string {
+  return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',');
+}
+
+/** `?,?,?` for an `IN (…)` of `n` bound values; `NULL` (matching nothing) for none. */
+export function placeholders(n: number): string {
+  return n === 0 ? 'NULL' : Array.from({ length: n }, () => '?').join(',');
+}
+
 /** What the repositories need of the database: prepared statements, and nothing else. */
 export type Sql = Pick<Db, 'prepare'>;
 

@@ -1,6 +1,6 @@
 import type { DeviceRecord, DeviceType } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Sql } from './database';
+import { placeholders, type Sql } from './database';
 
 export interface DeviceRow extends DeviceRecord {
   secretHash: string;
@@ -46,10 +46,11 @@ export class DevicesRepository {
   }
 
   list(siteIds?: readonly string[]): DeviceRow[] {
-    const rows = (this.db.prepare(`SELECT ${COLUMNS} FROM devices ORDER BY site_id, id`).all() as RawRow[]).map(
-      (r) => fromRow(r)!,
-    );
-    return siteIds ? rows.filter((d) => siteIds.includes(d.siteId)) : rows;
+    const where = siteIds ? `WHERE site_id IN (${placeholders(siteIds.length)})` : '';
+    const rows = this.db
+      .prepare(`SELECT ${COLUMNS} FROM devices ${where} ORDER BY site_id, id`)
+      .all(...(siteIds ?? []));
+    return (rows as RawRow[]).map((r) => fromRow(r)!);
   }
 
   setEnabled(id: string, enabled: boolean): boolean {

@@ -1,6 +1,6 @@
-import type { Resident } from '@carecircle/protocol';
+import { ACTIVE_ALERT_STATES, CARE_ALERT_KINDS, type Resident, type ResidentStatusChange } from '@carecircle/protocol';
 import { newId } from '../ids';
-import type { Sql } from './database';
+import { placeholders, type Sql, sqlConstants } from './database';
 
 export interface ResidentRecord {
   id: string;
@@ -9,6 +9,9 @@ export interface ResidentRecord {
   name: string;
   room: string | null;
 }
+
+const ACTIVE = sqlConstants(ACTIVE_ALERT_STATES);
+const CARE = sqlConstants(CARE_ALERT_KINDS);
 
 const COLUMNS = 'id, site_id AS siteId, home_id AS homeId, name, room';
 
@@ -38,36 +41,48 @@ export class ResidentsRepository {
    * an active technical alert or a device that reported itself offline, else `ok`.
    */
   board(filter: { siteIds?: readonly string[]; residentIds?: readonly string[] }): Resident[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    for (const [column, ids] of [
+      ['r.site_id', filter.siteIds],
+      ['r.id', filter.residentIds],
+    ] as const) {
+      if (!ids) continue;
+      where.push(`${column} IN (${placeholders(ids.length)})`);
+      args.push(...ids);
+    }
     const rows = this.db
       .prepare(
         `SELECT r.id, r.site_id AS siteId, r.home_id AS homeId, r.name, r.room,
           (SELECT COUNT(*) FROM alerts a WHERE a.resident_id = r.id
-             AND a.state IN ('open','acknowledged','en_route','on_scene')
-             AND a.kind IN ('sos','fall','wandering','bed_exit','inactivity','vitals')) AS careAlerts,
-          (SELECT COUNT(*) FROM alerts a WHERE a.resident_id = r.id
-             AND a.state IN ('open','acknowledged','en_route','on_scene')) AS activeAlerts,
+             AND a.state IN (${ACTIVE}) AND a.kind IN (${CARE})) AS careAlerts,
+          (SELECT COUNT(*) FROM alerts a WHERE a.resident_id = r.id AND a.state IN (${ACTIVE})) AS activeAlerts,
           (SELECT COUNT(*) FROM devices d WHERE d.resident_id = r.id AND d.online = 0) AS offlineDevices,
           (SELECT COUNT(*) FROM devices d WHERE d.resident_id = r.id) AS deviceCount
-         FROM residents r ORDER BY r.site_id, r.room, r.name`,
+         FROM residents r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY r.site_id, r.room, r.name`,
       )
-      .all() as (ResidentRecord & {
+      .all(...args) as (ResidentRecord & {
       careAlerts: number;
       activeAlerts: number;
       offlineDevices: number;
       deviceCount: number;
     })[];
-    return rows
-      .filter((r) => !filter.siteIds || filter.siteIds.includes(r.siteId))
-      .filter((r) => !filter.residentIds || filter.residentIds.includes(r.id))
-      .map((r) => ({
-        id: r.id,
-        siteId: r.siteId,
-        homeId: r.homeId,
-        name: r.name,
-        room: r.room,
-        status: r.careAlerts > 0 ? 'alert' : r.activeAlerts > 0 || r.offlineDevices > 0 ? 'device_problem' : 'ok',
-        activeAlerts: r.activeAlerts,
-        deviceCount: r.deviceCount,
-      }));
+    return rows.map((r) => ({
+      id: r.id,
+      siteId: r.siteId,
+      homeId: r.homeId,
+      name: r.name,
+      room: r.room,
+      status: r.careAlerts > 0 ? 'alert' : r.activeAlerts > 0 || r.offlineDevices > 0 ? 'device_problem' : 'ok',
+      activeAlerts: r.activeAlerts,
+      deviceCount: r.deviceCount,
+    }));
+  }
+
+  /** A resident's board status as the live update carries it; null for an unknown resident. */
+  statusChange(residentId: string): ResidentStatusChange | null {
+    const [r] = this.board({ residentIds: [residentId] });
+    return r ? { residentId: r.id, siteId: r.siteId, status: r.status, activeAlerts: r.activeAlerts } : null;
   }
 }
