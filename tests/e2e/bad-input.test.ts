@@ -5,7 +5,7 @@
 import { topics } from '@carecircle/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAlerts, login, metric, waitFor } from '../support/api';
+import { listAlerts, login, metric, sos, waitFor } from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -23,11 +23,7 @@ describe('bad device input', () => {
   /** The well-behaved neighbour: one SOS (a fresh eventId each time), awaited to its PUBACK. */
   const goodSos = async () => {
     goodSent += 1;
-    await good.publishAsync(
-      topics.event(world.neighbour.id),
-      JSON.stringify({ v: 1, eventId: `good-${goodSent}`, ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
+    await good.publishAsync(topics.event(world.neighbour.id), sos(`good-${goodSent}`), { qos: 1 });
   };
 
   beforeAll(async () => {
@@ -83,11 +79,7 @@ describe('bad device input', () => {
     const d = world.device;
     const bad = await connect(platform.mqttUrl, { clientId: d.id, username: d.id, password: d.secret });
     const closed = new Promise<void>((resolve) => bad.once('close', () => resolve()));
-    bad.publish(
-      topics.event(world.neighbour.id),
-      JSON.stringify({ v: 1, eventId: 'spoof', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
+    bad.publish(topics.event(world.neighbour.id), sos('spoof'), { qos: 1 });
     await closed;
     bad.end(true);
     await goodSos();
@@ -108,11 +100,7 @@ describe('bad device input', () => {
     await dev.publishAsync(topics.event(d.id), JSON.stringify({ v: 1, ts: 'yesterday', type: 'sos' }), { qos: 1 });
     await goodSos();
     // Still connected: a valid SOS on the same connection raises an alert.
-    await dev.publishAsync(
-      topics.event(d.id),
-      JSON.stringify({ v: 1, eventId: 'valid-after-bad', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
+    await dev.publishAsync(topics.event(d.id), sos('valid-after-bad'), { qos: 1 });
     expect(closedEarly.value).toBe(false);
     await dev.endAsync();
     expect(await rejects('malformed_json')).toBe(malformed + 1);

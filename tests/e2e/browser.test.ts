@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Alert, topics } from '@carecircle/protocol';
+import type { Alert } from '@carecircle/protocol';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertDetail, connectDevice, login } from '../support/api';
+import { alertDetail, login, sendSos } from '../support/api';
 import { type PlatformProcess, ROOT, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -22,6 +22,26 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** A fresh Chromium profile preferring `locale`, closed and removed afterwards. */
+async function withBrowser(locale: string, use: (page: Page) => Promise<void>): Promise<void> {
+  const profile = tempDir('cc-chromium-');
+  const browser = await launch(profile, locale);
+  try {
+    await use(browser.pages()[0] ?? (await browser.newPage()));
+  } finally {
+    await browser.close();
+    removeDir(profile);
+  }
+}
+
+function launch(profile: string, locale: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    locale,
+  });
+}
 
 describe('staff dashboard in Chromium', () => {
   let dir: string;
@@ -43,11 +63,7 @@ describe('staff dashboard in Chromium', () => {
     profile = tempDir('cc-chromium-');
     world = await provisionWorld(dir);
     platform = await startPlatform(dir);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      locale: 'en-US',
-    });
+    context = await launch(profile, 'en-US');
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
@@ -79,13 +95,7 @@ describe('staff dashboard in Chromium', () => {
     expect(await page.getByTestId('alert-item').count()).toBe(0);
 
     // The device presses SOS while the page stays open: no reload from here on.
-    const device = await connectDevice(platform.mqttUrl, world.device);
-    await device.publishAsync(
-      topics.event(world.device.id),
-      JSON.stringify({ v: 1, eventId: 'browser-sos', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
-    await device.endAsync();
+    await sendSos(platform.mqttUrl, world.device, 'browser-sos');
 
     const item = page.locator('[data-testid="alert-item"][data-kind="sos"]');
     await item.and(page.locator('[data-state="open"]')).waitFor();
@@ -131,22 +141,12 @@ describe('staff dashboard in Chromium', () => {
   });
 
   it('opens in Chinese for a browser that prefers Chinese', async () => {
-    const zhProfile = tempDir('cc-chromium-zh-');
-    const zh = await chromium.launchPersistentContext(zhProfile, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      locale: 'zh-CN',
-    });
-    try {
-      const zhPage = zh.pages()[0] ?? (await zh.newPage());
+    await withBrowser('zh-CN', async (zhPage) => {
       await zhPage.goto(platform.baseUrl);
       await zhPage.getByTestId('login-submit').waitFor();
       expect(await zhPage.locator('html').getAttribute('lang')).toBe('zh-CN');
       expect(await zhPage.getByTestId('login-submit').textContent()).toMatch(/[\u4e00-\u9fff]/);
-    } finally {
-      await zh.close();
-      removeDir(zhProfile);
-    }
+    });
   });
 
   it('the page ran without a console error (no content-policy refusal among them)', () => {
@@ -167,14 +167,7 @@ describe('staff dashboard in Chromium', () => {
   });
 
   it('a family member sees only their relative, and is offered no action on the alert', async () => {
-    const familyProfile = tempDir('cc-chromium-family-');
-    const family = await chromium.launchPersistentContext(familyProfile, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      locale: 'en-US',
-    });
-    try {
-      const p = family.pages()[0] ?? (await family.newPage());
+    await withBrowser('en-US', async (p) => {
       await p.goto(platform.baseUrl);
       await p.getByTestId('login-username').fill(world.familyA.username);
       await p.getByTestId('login-password').fill(world.familyA.password);
@@ -184,24 +177,13 @@ describe('staff dashboard in Chromium', () => {
       expect(await p.getByTestId('resident-tile').count()).toBe(1);
 
       // The neighbour presses SOS first, then the relative's device: only the relative's shows.
-      for (const d of [world.neighbour, world.device]) {
-        const client = await connectDevice(platform.mqttUrl, d);
-        await client.publishAsync(
-          topics.event(d.id),
-          JSON.stringify({ v: 1, eventId: `family-${d.id}`, ts: new Date().toISOString(), type: 'sos' }),
-          { qos: 1 },
-        );
-        await client.endAsync();
-      }
+      for (const d of [world.neighbour, world.device]) await sendSos(platform.mqttUrl, d, `family-${d.id}`);
       const item = p.locator('[data-testid="alert-item"][data-kind="sos"]');
       await item.waitFor();
       await expect.poll(() => item.textContent()).toContain('王秀英');
       expect(await p.getByTestId('alert-item').count()).toBe(1);
       expect(await item.getByTestId('alert-ack').count()).toBe(0);
       expect(await item.getByTestId('alert-resolve').count()).toBe(0);
-    } finally {
-      await family.close();
-      removeDir(familyProfile);
-    }
+    });
   });
 });

@@ -8,7 +8,7 @@ import type { Alert } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, listAlerts, login, waitFor } from '../support/api';
+import { connectDevice, listAlerts, login, sos, waitFor } from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -32,12 +32,7 @@ describe('durability across SIGKILL', () => {
     const first = platform;
     const client = await connectDevice(first.mqttUrl, world.device);
     const payloads = Array.from({ length: 5 }, (_, i) =>
-      JSON.stringify({
-        v: 1,
-        eventId: `kill-${i}`,
-        ts: new Date(Date.UTC(2026, 10, 29, 3, 0, i)).toISOString(),
-        type: 'sos',
-      }),
+      sos(`kill-${i}`, new Date(Date.UTC(2026, 10, 29, 3, 0, i)).toISOString()),
     );
     const acked = new Set<number>();
     let sent = 0;
@@ -86,11 +81,7 @@ describe('durability across SIGKILL', () => {
     const again = await connectDevice(platform.mqttUrl, world.device);
     await again.publishAsync(topics.event(world.device.id), payloads[4]!, { qos: 1 });
     // A new event after the duplicate, as a marker that everything before it was handled.
-    await again.publishAsync(
-      topics.event(world.device.id),
-      JSON.stringify({ v: 1, eventId: 'after', ts: '2026-11-29T03:01:00Z', type: 'sos' }),
-      { qos: 1 },
-    );
+    await again.publishAsync(topics.event(world.device.id), sos('after', '2026-11-29T03:01:00Z'), { qos: 1 });
     await again.endAsync();
     const final = await waitFor(
       async () => (await listAlerts(platform!.baseUrl, token)).find((a) => a.count === 6),
@@ -116,11 +107,7 @@ describe('durability across SIGKILL', () => {
         }
       }),
     );
-    client.publish(
-      topics.event(world.neighbour.id),
-      JSON.stringify({ v: 1, eventId: 'term-1', ts: '2026-11-29T03:05:00Z', type: 'sos' }),
-      { qos: 1 },
-    );
+    client.publish(topics.event(world.neighbour.id), sos('term-1', '2026-11-29T03:05:00Z'), { qos: 1 });
     await acked;
     const exit = await p.exited;
     client.end(true);

@@ -5,7 +5,7 @@
 import type { Alert } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectLive, type LiveSocket, listAlerts, login, metric } from '../support/api';
+import { connectLive, type LiveSocket, listAlerts, login, metric, sos } from '../support/api';
 import { type PlatformProcess, removeDir, run, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -35,7 +35,7 @@ describe('mosquitto clients', () => {
     live = await connectLive(platform.baseUrl, token);
     const raised = new Promise<Alert>((resolve) => live!.once('alert:raised', resolve));
     const d = world.device;
-    const payload = JSON.stringify({ v: 1, eventId: 'mosq-1', ts: '2026-11-29T03:12:00Z', type: 'sos' });
+    const payload = sos('mosq-1', '2026-11-29T03:12:00Z');
     // mosquitto_pub exits 0 only after the PUBACK for a QoS 1 message.
     const r = await pub(['-q', '1', '-i', d.id, '-u', d.id, '-P', d.secret, '-t', topics.event(d.id), '-m', payload]);
     expect(r.stderr).toBe('');

@@ -5,7 +5,17 @@
 import type { Alert } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertDetail, connectDevice, connectLive, type LiveSocket, listAlerts, login, postJson } from '../support/api';
+import {
+  alertDetail,
+  connectDevice,
+  connectLive,
+  type LiveSocket,
+  listAlerts,
+  login,
+  postJson,
+  sendSos,
+  sos,
+} from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -45,11 +55,7 @@ describe('SOS from a device to staff', () => {
         if (p.cmd === 'puback') resolve(p.messageId);
       }),
     );
-    const sent = await client.publishAsync(
-      topics.event(world.device.id),
-      JSON.stringify({ v: 1, eventId, ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
+    const sent = await client.publishAsync(topics.event(world.device.id), sos(eventId), { qos: 1 });
     expect(await puback).toBe(sent?.messageId);
     await client.endAsync();
 
@@ -110,13 +116,7 @@ describe('SOS from a device to staff', () => {
       live.on('alert:raised', (a) => a.deviceId === world.neighbour.id && resolve(a)),
     );
     expect(platform.mqttWsPort).toBeGreaterThan(0);
-    const client = await connectDevice(`ws://127.0.0.1:${platform.mqttWsPort}/mqtt`, world.neighbour);
-    await client.publishAsync(
-      topics.event(world.neighbour.id),
-      JSON.stringify({ v: 1, eventId: 'ws-1', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
-    await client.endAsync();
+    await sendSos(`ws://127.0.0.1:${platform.mqttWsPort}/mqtt`, world.neighbour, 'ws-1');
     expect(await seen).toMatchObject({ kind: 'sos', residentName: '李桂兰', state: 'open' });
   });
 

@@ -7,6 +7,7 @@ import type {
   LoginResponse,
   ServerToClientEvents,
 } from '@carecircle/protocol';
+import { topics } from '@carecircle/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 
@@ -97,4 +98,16 @@ export function connectDevice(url: string, device: { id: string; secret: string 
     protocolVersion: 4,
     reconnectPeriod: 0,
   });
+}
+
+/** A native SOS payload (DESIGN.md's example), timestamped now unless told otherwise. */
+export function sos(eventId: string, ts = new Date().toISOString()): string {
+  return JSON.stringify({ v: 1, eventId, ts, type: 'sos' });
+}
+
+/** One SOS from a device over its own connection, resolved once acknowledged (PUBACK). */
+export async function sendSos(url: string, device: { id: string; secret: string }, eventId: string): Promise<void> {
+  const client = await connectDevice(url, device);
+  await client.publishAsync(topics.event(device.id), sos(eventId), { qos: 1 });
+  await client.endAsync();
 }
