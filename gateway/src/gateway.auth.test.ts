@@ -1,6 +1,7 @@
+import { topics } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONNACK } from './errors';
-import { secretOf, startTestGateway, type TestGateway } from './testing/harness';
+import { nativeEvent, nextEvent, secretOf, startTestGateway, type TestGateway } from './testing/harness';
 import { connectPacket, rawConnection } from './testing/raw';
 
 let t: TestGateway;
@@ -56,6 +57,9 @@ describe('device authentication', () => {
       expect([...received]).toEqual([0x20, 0x02, 0x00, CONNACK.IDENTIFIER_REJECTED]);
     }
     expect(t.gateway.metrics().rejects.client_id_mismatch).toBe(2);
+    // Refused for being empty, not for the id aedes would have generated in its place.
+    const details = t.logs.filter((l) => l.reason === 'client_id_mismatch').map((l) => l.detail);
+    expect(details).toEqual(['empty client id', 'empty client id']);
   });
 
   it('refuses a disabled device with 5 (not authorized), but only once it proved its secret', async () => {
@@ -75,7 +79,12 @@ describe('device authentication', () => {
 
   it('lets only the secret holder take over a session: the old connection is closed [MQTT-3.1.4-2]', async () => {
     const first = await t.device('sos-1');
-    const closed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    // A wrong secret under the same client id is refused before aedes looks at the session:
+    // the first connection keeps working.
+    const guessed = await t.connackCode({ clientId: 'sos-1', username: 'sos-1', password: 'guess' });
+    expect(guessed).toBe(CONNACK.BAD_USERNAME_OR_PASSWORD);
+    await first.publishAsync(topics.event('sos-1'), nativeEvent({ type: 'sos' }), { qos: 1 });
+    const closed = nextEvent(first, 'close');
     await t.device('sos-1');
     await closed;
     expect(t.gateway.metrics().connectsAccepted).toBe(2);

@@ -60,6 +60,8 @@ describe('listen and close', () => {
     const puback = device.publishAsync(topics.event('sos-1'), nativeEvent({ type: 'sos' }), { qos: 1 });
     await waitFor(() => t.journal.waiting === 1, 'the append to start');
     const closing = t.gateway.close();
+    // Intake stops first (stop intake, flush, close); the held PUBACK still goes out after that.
+    await expect(rawConnection(Number(new URL(t.mqttUrl).port))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     t.journal.release();
     await puback;
     await closing;
@@ -89,6 +91,7 @@ describe('listen and close', () => {
 
   it('names CARECIRCLE_MQTT_WS_PORT when the WebSocket port is taken, and releases the MQTT port', async () => {
     const { server, port } = await occupiedPort();
+    const before = handles();
     try {
       const gateway = bareGateway();
       const failure = gateway.listen({ host: '127.0.0.1', mqttPort: 0, wsPort: port });
@@ -97,6 +100,7 @@ describe('listen and close', () => {
         `MQTT WebSocket port ${port} is already in use (set CARECIRCLE_MQTT_WS_PORT)`,
       );
       expect(gateway.metrics().connections).toBe(0);
+      expect(handles().TCPServerWrap ?? 0, 'the MQTT listener').toBeLessThanOrEqual(before.TCPServerWrap ?? 0);
     } finally {
       server.close();
     }

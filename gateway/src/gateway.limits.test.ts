@@ -65,6 +65,8 @@ describe('packet size guard', () => {
     device.publish(`${topics.event('sos-1')}${'/x'.repeat(20)}`, 'x', { qos: 1 });
     await closed;
     expect(t.journal.events()).toHaveLength(0);
+    // The broker's level limit closed it before the ACL hook ever saw the topic.
+    expect(t.gateway.metrics().rejects.topic_not_allowed).toBe(0);
   });
 });
 

@@ -66,16 +66,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const limits = resolveLimits(deps.limits);
   const counters = new GatewayCounters();
   const ctx = createContext({ ...deps, limits, counters });
-  const connections = new Set<Duplex>();
+  /** Every open device connection, with the aedes client that serves it. */
+  const connections = new Map<Duplex, Client>();
   const listeners: Listening[] = [];
   let broker: Aedes | null = null;
   let started = false;
   let closed: Promise<void> | null = null;
 
-  const clients = new WeakMap<Duplex, Client>();
-
   function refuseOversize(conn: Duplex, detail: string): void {
-    const deviceId = clients.get(conn)?.id ?? '(before CONNECT)';
+    const deviceId = connections.get(conn)?.id ?? '(before CONNECT)';
     ctx.refuse({ deviceId, reason: 'packet_too_large', detail });
   }
 
@@ -84,9 +83,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       conn.destroy();
       return;
     }
-    connections.add(conn);
+    connections.set(conn, broker.handle(conn, req));
     conn.once('close', () => connections.delete(conn));
-    clients.set(conn, broker.handle(conn, req));
     guardPacketSize(conn, limits.maxPacketBytes, (announced) =>
       refuseOversize(conn, `packet of ${announced} bytes announced, limit ${limits.maxPacketBytes}`),
     );
@@ -137,7 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (broker !== null) await closeBroker(broker);
     // aedes closes registered clients only; connections still before CONNECT end here.
-    for (const conn of connections) conn.destroy();
+    for (const conn of connections.keys()) conn.destroy();
     await Promise.all(stopped);
     ctx.log.info('gateway closed');
   }
@@ -158,8 +156,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           throw new Error('gateway was closed while starting');
         }
         broker = created;
-        const onConnection = (conn: Duplex, req?: IncomingMessage) => serve(conn, req);
-        const tcp = await adopt(await listenTcp({ host, port: mqttPort, log: ctx.log, onConnection }));
+        const tcp = await adopt(await listenTcp({ host, port: mqttPort, log: ctx.log, onConnection: serve }));
         let ws: Listening | null = null;
         if (wsPort !== undefined) {
           const maxMessageBytes = limits.maxPacketBytes * WS_MESSAGE_PACKETS;
@@ -169,7 +166,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
               port: wsPort,
               maxMessageBytes,
               log: ctx.log,
-              onConnection,
+              onConnection: serve,
               onOversize: (conn) => refuseOversize(conn, `WebSocket message over ${maxMessageBytes} bytes`),
             }),
           );

@@ -45,8 +45,7 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
     // aedes publishes a last will from Client#close, after `closed` is set.
     const lastWill = client.closed;
     const channel = publishChannel(deviceId, packet.topic);
-    const allowed = lastWill ? mayPublishWill(deviceId, packet.topic) : channel !== null;
-    if (!allowed || channel === null) {
+    if (channel === null || (lastWill && !mayPublishWill(deviceId, packet.topic))) {
       const detail = `${lastWill ? 'last will on ' : ''}topic ${packet.topic}`;
       ctx.refuse({ deviceId, reason: 'topic_not_allowed', detail });
       throw new PublishRefused(`topic not allowed: ${packet.topic}`);

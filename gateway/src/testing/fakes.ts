@@ -1,7 +1,8 @@
 /**
  * In-memory fakes of the gateway's ports, for tests. They keep the ports' contracts (the
- * journal drops duplicates by `eventId`, `verify` answers null for unknown, false for a wrong secret, else the record, enabled or not) and
- * add a few handles to steer failures and timing.
+ * journal drops duplicates by `eventId`; `verify` answers null for an unknown device, false for
+ * a wrong secret, else the record, enabled or not) and add a few handles to steer failures and
+ * timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { remainingLength } from '../testing/raw';
 import { PacketSizeScanner } from './packet-size-guard';
 
 /** A PUBLISH-typed packet with `bodyBytes` of body and a correctly encoded Remaining Length. */
 function packet(bodyBytes: number): Buffer {
-  const length: number[] = [];
-  let x = bodyBytes;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 0x80;
-    length.push(byte);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([0x30, ...length]), Buffer.alloc(bodyBytes, 7)]);
+  return Buffer.concat([Buffer.from([0x30]), remainingLength(bodyBytes), Buffer.alloc(bodyBytes, 7)]);
 }
 
 describe('PacketSizeScanner', () => {
