@@ -2,6 +2,7 @@ import { compileValidator, NativePayloadSchemas, topics } from '@carecircle/prot
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DoorSensor } from './devices/door-sensor';
 import { SosButton } from './devices/sos-button';
+import type { Scheduler } from './scheduler';
 import { startBroker, type TestBroker } from './testing/broker';
 import { ConnectError } from './transport';
 
@@ -103,16 +104,34 @@ describe('SimulatedDevice', () => {
   });
 
   it('gives up and stops its readings when a reconnect is refused', async () => {
+    // The real timers, counted, so the test sees whether the readings were cancelled.
+    const pending = new Set<unknown>();
+    const scheduler: Scheduler = {
+      setTimeout(fn, ms) {
+        const handle = setTimeout(() => {
+          pending.delete(handle);
+          fn();
+        }, ms);
+        pending.add(handle);
+        return handle;
+      },
+      clearTimeout(handle) {
+        pending.delete(handle);
+        clearTimeout(handle as ReturnType<typeof setTimeout>);
+      },
+    };
     const button = track(
-      new SosButton({ url: broker.url, deviceId: ID, secret: SECRET, clock, reconnectPeriodMs: 20 }),
+      new SosButton({ url: broker.url, deviceId: ID, secret: SECRET, clock, scheduler, reconnectPeriodMs: 20 }),
     );
     await button.start();
+    expect(pending.size).toBe(2); // heartbeat and battery
     const refused = new Promise<ConnectError>((resolve) => button.once('refused', resolve));
     broker.setSecret(ID, 'rotated');
     broker.dropClient(ID);
     expect(await refused).toMatchObject({ code: 'ERR_CONNACK_REFUSED', returnCode: 4 });
     expect(broker.attempts.map((a) => a.accepted)).toEqual([true, false]);
     expect(button.connected).toBe(false);
+    expect(pending.size).toBe(0);
   });
 
   it('rejects connect() with the CONNACK return code on a wrong secret, and does not retry', async () => {

@@ -56,7 +56,7 @@ export interface SimulatedDeviceOptions {
 export interface PublishRecord {
   deviceId: string;
   topic: string;
-  payload: { v: 1; eventId: string; ts: string; type: string; data?: unknown };
+  payload: { v: 1; eventId: string; ts: string; type: NativeEventKind | NativeReadingKind; data?: unknown };
 }
 
 export interface SimulatedDeviceEvents {
@@ -167,12 +167,8 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
    * DISCONNECT discards the last will, hence the explicit status).
    */
   async stop(): Promise<void> {
-    this.timers.clear();
-    this.#running = false;
-    const client = this.#client;
+    const client = this.#detach();
     if (!client) return;
-    this.#client = undefined;
-    this.#ready = false;
     if (client.connected) {
       try {
         await this.#publishStatus(client, 'offline');
@@ -190,12 +186,7 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
    * the last will (`offline`). For fault drills, and for giving up on an unresponsive broker.
    */
   async kill(): Promise<void> {
-    this.timers.clear();
-    this.#running = false;
-    const client = this.#client;
-    this.#client = undefined;
-    this.#ready = false;
-    if (client) await client.endAsync(true);
+    await this.#detach()?.endAsync(true);
   }
 
   heartbeat(): Promise<void> {
@@ -222,9 +213,6 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     return this.#publish(topics.reading(this.deviceId), type, data);
   }
 
-  /** Commands have no contract yet (roadmap step 5); subclasses may react. */
-  protected onCommand(_command: unknown): void {}
-
   async #publish(topic: string, type: NativeEventKind | NativeReadingKind, data: unknown): Promise<void> {
     // The gateway refuses kinds outside the device type's list; fail here, where the bug is.
     if (!DEVICE_TYPE_KINDS[this.type].includes(type)) {
@@ -246,6 +234,20 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
 
   #publishStatus(client: MqttClient, status: DeviceStatusPayload): Promise<unknown> {
     return client.publishAsync(topics.status(this.deviceId), status, { qos: 1, retain: true });
+  }
+
+  #stopReadings(): void {
+    this.timers.clear();
+    this.#running = false;
+  }
+
+  /** Stops the readings and forgets the connection; the caller ends the client it gets back. */
+  #detach(): MqttClient | undefined {
+    this.#stopReadings();
+    const client = this.#client;
+    this.#client = undefined;
+    this.#ready = false;
+    return client;
   }
 
   /** Starts at a random phase, so that thousands of devices started together do not report in step. */
@@ -273,8 +275,7 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     if (isConnackRefusal(err)) {
       const refusal = toConnectError(err, this.deviceId);
       this.log.error({ err: refusal.message }, 'refused on reconnect; giving up');
-      this.timers.clear();
-      this.#running = false;
+      this.#stopReadings();
       this.emit('refused', refusal);
       return;
     }
@@ -283,14 +284,15 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
 
   #onMessage(topic: string, payload: Buffer): void {
     if (topic !== topics.cmd(this.deviceId)) return;
-    let command: unknown = payload.toString('utf8');
+    // Commands have no contract yet (roadmap step 5).
+    const text = payload.toString('utf8');
+    let command: unknown = text;
     try {
-      command = JSON.parse(command as string);
+      command = JSON.parse(text);
     } catch {
       // not JSON: hand it over as text
     }
     this.log.info({ command }, 'command');
     this.emit('command', command);
-    this.onCommand(command);
   }
 }

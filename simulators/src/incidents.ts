@@ -38,13 +38,8 @@ export class Incidents {
   constructor(options: IncidentOptions) {
     this.#o = options;
     this.#timers = new TimerGroup(options.scheduler);
-    const residents = options.residents;
-    this.#sos = residents
-      .map((ds) => ds.filter((d): d is SosCapable => d instanceof SosButton || d instanceof Wearable))
-      .filter((ds) => ds.length > 0);
-    this.#falls = residents
-      .map((ds) => ds.filter((d): d is FallCapable => d instanceof FallDetector || d instanceof Wearable))
-      .filter((ds) => ds.length > 0);
+    this.#sos = capable(options.residents, (d) => d instanceof SosButton || d instanceof Wearable);
+    this.#falls = capable(options.residents, (d) => d instanceof FallDetector || d instanceof Wearable);
   }
 
   start(): void {
@@ -92,4 +87,12 @@ export class Incidents {
       });
     schedule();
   }
+}
+
+/** Each resident's devices that pass `is`; residents without one are left out. */
+function capable<T extends SimulatedDevice>(
+  residents: IncidentOptions['residents'],
+  is: (device: SimulatedDevice) => device is T,
+): T[][] {
+  return residents.map((devices) => devices.filter(is)).filter((devices) => devices.length > 0);
 }

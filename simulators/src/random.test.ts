@@ -1,6 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { between, chance, intBetween, jitter, mulberry32, pick } from './random';
-import { realScheduler, TimerGroup } from './scheduler';
 
 describe('mulberry32', () => {
   it('repeats its sequence for a seed and stays in [0, 1)', () => {
@@ -25,26 +24,5 @@ describe('mulberry32', () => {
     expect(pick(r, [])).toBeUndefined();
     expect(chance(r, 0)).toBe(false);
     expect(chance(r, 1)).toBe(true);
-  });
-});
-
-describe('TimerGroup', () => {
-  it('runs one-shot and periodic timers on the injected scheduler and cancels them all', () => {
-    vi.useFakeTimers();
-    try {
-      const timers = new TimerGroup(realScheduler);
-      const calls: string[] = [];
-      timers.after(100, () => calls.push('once'));
-      timers.every(50, () => calls.push('tick'), 10);
-      vi.advanceTimersByTime(110);
-      expect(calls).toEqual(['tick', 'tick', 'once', 'tick']);
-      timers.clear();
-      expect(timers.size).toBe(0);
-      vi.advanceTimersByTime(1000);
-      expect(calls).toHaveLength(4);
-      expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

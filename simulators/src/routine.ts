@@ -68,8 +68,8 @@ export class Routine {
   start(): void {
     this.#state = this.#isNight() ? 'asleep' : 'home';
     this.#log.debug({ state: this.#state, name: this.#o.residentName }, 'routine started');
-    for (const room of this.#rooms) this.#send('presence', room.present(true));
-    for (const bed of this.#beds) this.#send('bed', bed.occupied(this.#state === 'asleep'));
+    this.#setPresent(true);
+    this.#setInBed(this.#state === 'asleep');
     this.#next(between(this.#o.random, 1, 10) * MINUTE);
     const vitalsPhase = this.#o.random() * VITALS_INTERVAL_MS;
     this.#timers.every(VITALS_INTERVAL_MS, () => this.#vitals(), vitalsPhase);
@@ -118,25 +118,23 @@ export class Routine {
 
   #wakeUp(): void {
     this.#state = 'home';
-    for (const bed of this.#beds) this.#send('bed', bed.occupied(false));
+    this.#setInBed(false);
     this.#moveAround();
   }
 
   #goToBed(): void {
     this.#state = 'asleep';
     this.#moveAround();
-    this.#timers.after(2 * MINUTE, () => {
-      for (const bed of this.#beds) this.#send('bed', bed.occupied(true));
-    });
+    this.#timers.after(2 * MINUTE, () => this.#setInBed(true));
   }
 
   /** Out of bed at night and back: the pattern the bed-exit rule watches for. */
   #nightTrip(): void {
-    for (const bed of this.#beds) this.#send('bed', bed.occupied(false));
+    this.#setInBed(false);
     this.#moveAround();
     this.#timers.after(between(this.#o.random, 5, 15) * MINUTE, () => {
       this.#moveAround();
-      if (this.#state === 'asleep') for (const bed of this.#beds) this.#send('bed', bed.occupied(true));
+      if (this.#state === 'asleep') this.#setInBed(true);
     });
   }
 
@@ -164,7 +162,7 @@ export class Routine {
     if (door) this.#send('door', door.open());
     this.#timers.after(30_000, () => {
       if (door) this.#send('door', door.close());
-      for (const room of this.#rooms) this.#send('presence', room.present(false));
+      this.#setPresent(false);
     });
   }
 
@@ -174,7 +172,7 @@ export class Routine {
     if (door) this.#send('door', door.open());
     this.#timers.after(20_000, () => {
       if (door) this.#send('door', door.close());
-      for (const room of this.#rooms) this.#send('presence', room.present(true));
+      this.#setPresent(true);
       this.#moveAround();
     });
   }
@@ -200,6 +198,15 @@ export class Routine {
   #isNight(): boolean {
     const h = this.#hour();
     return h >= this.#bedHour || h < this.#wakeHour;
+  }
+
+  #setInBed(occupied: boolean): void {
+    for (const bed of this.#beds) this.#send('bed', bed.occupied(occupied));
+  }
+
+  /** Every room sensor at once: the resident is home, or the flat is empty. */
+  #setPresent(present: boolean): void {
+    for (const room of this.#rooms) this.#send('presence', room.present(present));
   }
 
   #send(what: string, publish: Promise<void>): void {

@@ -74,6 +74,30 @@ describe('concrete devices', () => {
     ]);
 
     expect(records).toHaveLength(21);
+    // Each method sends its own kind and data (publish is emitted synchronously, in call order).
+    expect(records.map((r) => [r.deviceId, r.payload.type, r.payload.data])).toEqual([
+      ['sos-1', 'sos', undefined],
+      ['sos-1', 'sos', { button: 'pendant' }],
+      ['fall-1', 'fall', undefined],
+      ['fall-1', 'fall', { confidence: 0.93 }],
+      ['fall-1', 'fall_cancel', undefined],
+      ['fall-1', 'presence', { present: true }],
+      ['fall-1', 'motion', { motion: true }],
+      ['door-1', 'door', { open: true }],
+      ['door-1', 'door', { open: false }],
+      ['presence-1', 'presence', { present: false }],
+      ['presence-1', 'motion', { motion: false }],
+      ['bed-1', 'bed', { occupied: true }],
+      ['bed-1', 'vitals', { heartRate: 58, breathingRate: 14 }],
+      ['watch-1', 'sos', undefined],
+      ['watch-1', 'fall', { confidence: 0.8 }],
+      ['watch-1', 'fall_cancel', undefined],
+      ['watch-1', 'motion', { motion: true }],
+      ['watch-1', 'vitals', { heartRate: 72, spo2: 97 }],
+      ['watch-1', 'heartbeat', undefined],
+      ['watch-1', 'battery', { percent: 99.99 }],
+      ['door-1', 'battery', { percent: 15 }],
+    ]);
     for (const { topic, payload, deviceId } of records) {
       const parsed = parseDeviceTopic(topic);
       expect(parsed?.deviceId).toBe(deviceId);
