@@ -15,7 +15,11 @@ describe('createApiClient', () => {
     await api.resolve('a/1', { outcome: 'false_alarm', note: '' });
     const [url, init] = fetch.mock.calls[0]!;
     expect(url).toBe('/api/v1/alerts/a%2F1/resolve');
-    expect(init).toMatchObject({ method: 'POST', credentials: 'same-origin' });
+    expect(init).toMatchObject({
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(JSON.parse(String(init?.body))).toEqual({ outcome: 'false_alarm', note: '' });
   });
 

@@ -41,21 +41,18 @@ export interface ApiClient {
 }
 
 export interface ApiClientOptions {
-  /** Defaults to the page's own origin (the server serves the dashboard). */
-  baseUrl?: string;
   fetch?: typeof fetch;
   /** A 401 on anything but the login itself: the session ended. */
   onUnauthenticated?: () => void;
 }
 
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
-  const base = `${options.baseUrl ?? ''}${API_PREFIX}`;
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 
   async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
-      response = await doFetch(`${base}${path}`, {
+      response = await doFetch(`${API_PREFIX}${path}`, {
         method,
         credentials: 'same-origin',
         headers: body === undefined ? { accept: 'application/json' } : jsonHeaders,

@@ -8,7 +8,6 @@ import { io, type Socket } from 'socket.io-client';
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Unconnected: the caller attaches its listeners first, then calls `connect()`. */
-export function createLiveSocket(url?: string): LiveSocket {
-  const options = { path: '/socket.io', withCredentials: true, autoConnect: false } as const;
-  return url === undefined ? io(options) : io(url, options);
+export function createLiveSocket(): LiveSocket {
+  return io({ path: '/socket.io', withCredentials: true, autoConnect: false });
 }

@@ -3,6 +3,7 @@ import type { MeResponse, Site } from '@carecircle/protocol';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConnectionState } from '../state/useBoard';
+import { Brand } from './Brand';
 import { ConnectionStatus } from './ConnectionStatus';
 import { Icon } from './Icon';
 import { LanguageSwitch } from './LanguageSwitch';
@@ -22,10 +23,7 @@ export function AppHeader({ me, site, onSiteChange, connection, onSignOut }: Pro
   return (
     <header className="app-header">
       <div className="app-header__identity">
-        <span className="brand">
-          <span className="brand__mark" aria-hidden="true" />
-          {t('app.name')}
-        </span>
+        <Brand />
         {me.sites.length > 1 ? (
           <div className="inline-field">
             <label htmlFor={siteSelectId}>{t('header.site')}</label>

@@ -3,11 +3,11 @@
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 const absoluteFormats = new Map<string, Intl.DateTimeFormat>();
 
+/** Each unit and how many of it make the next; past the last, the count is in days. */
 const UNITS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 60],
   ['minute', 60],
   ['hour', 24],
-  ['day', Number.POSITIVE_INFINITY],
 ];
 
 export function formatRelative(iso: string, now: number, language: string): string {

@@ -4,16 +4,14 @@
  * are checked for exhaustiveness, so a new kind does not reach the screen untranslated.
  */
 import type {
-  ALERT_TIMELINE_ACTIONS,
   AlertKind,
   AlertState,
+  AlertTimelineEntry,
   Outcome,
   ResidentStatus,
   Role,
   Severity,
 } from '@carecircle/protocol';
-
-type TimelineAction = (typeof ALERT_TIMELINE_ACTIONS)[number];
 
 export const en = {
   app: {
@@ -145,7 +143,7 @@ export const en = {
       repeated: 'Reported again',
       transition: 'State changed',
       cancel_declined: 'Cancel from the device not applied (too late or already claimed)',
-    } satisfies Record<TimelineAction, string>,
+    } satisfies Record<AlertTimelineEntry['action'], string>,
     by: 'by {{name}}',
     system: 'System',
     outcome: 'Outcome: {{outcome}}',

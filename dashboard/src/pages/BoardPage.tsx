@@ -1,5 +1,5 @@
 /** The staff screen: the alert queue and the live board of residents for one site. */
-import type { Alert, MeResponse } from '@carecircle/protocol';
+import type { Alert, MeResponse, Site } from '@carecircle/protocol';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
@@ -37,7 +37,7 @@ export function BoardPage({ me, onSignOut }: Props) {
 
 interface SiteBoardProps extends Props {
   siteId: string;
-  site: MeResponse['sites'][number] | undefined;
+  site: Site | undefined;
   onSiteChange(siteId: string): void;
 }
 

@@ -1,10 +1,12 @@
 /** Sign-in. The server sets the session cookie; we then ask it who we are and which sites we see. */
 import type { MeResponse } from '@carecircle/protocol';
-import { type FormEvent, useId, useState } from 'react';
+import type { TFunction } from 'i18next';
+import { type FormEvent, type InputHTMLAttributes, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
 import { ApiError } from '../api/client';
 import { errorMessage } from '../api/errorMessage';
+import { Brand } from '../components/Brand';
 import { LanguageSwitch } from '../components/LanguageSwitch';
 
 interface Props {
@@ -22,6 +24,8 @@ export function LoginPage({ expired, onSignedIn }: Props) {
   const [error, setError] = useState<string | null>(null);
   const ids = useId();
   const errorId = `${ids}-error`;
+  // Both fields point at the one error message below them.
+  const validity = { 'aria-invalid': error !== null, 'aria-describedby': error === null ? undefined : errorId };
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -31,13 +35,7 @@ export function LoginPage({ expired, onSignedIn }: Props) {
       await api.login({ username: username.trim(), password });
       onSignedIn(await api.me());
     } catch (err) {
-      setError(
-        err instanceof ApiError && err.code === 'ERR_BAD_CREDENTIALS'
-          ? t('login.badCredentials')
-          : err instanceof ApiError && err.code === 'ERR_RATE_LIMITED'
-            ? t('login.rateLimited')
-            : errorMessage(t, err),
-      );
+      setError(loginErrorMessage(t, err));
       setBusy(false);
     }
   }
@@ -45,10 +43,7 @@ export function LoginPage({ expired, onSignedIn }: Props) {
   return (
     <div className="login-page">
       <header className="login-page__bar">
-        <span className="brand">
-          <span className="brand__mark" aria-hidden="true" />
-          {t('app.name')}
-        </span>
+        <Brand />
         <LanguageSwitch />
       </header>
       <main className="login-card">
@@ -60,39 +55,31 @@ export function LoginPage({ expired, onSignedIn }: Props) {
           </p>
         )}
         <form onSubmit={(e) => void submit(e)}>
-          <div className="field">
-            <label htmlFor={`${ids}-username`}>{t('login.username')}</label>
-            <input
-              id={`${ids}-username`}
-              data-testid="login-username"
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              maxLength={64}
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-              aria-invalid={error !== null}
-              aria-describedby={error === null ? undefined : errorId}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={`${ids}-password`}>{t('login.password')}</label>
-            <input
-              id={`${ids}-password`}
-              data-testid="login-password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              maxLength={256}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-invalid={error !== null}
-              aria-describedby={error === null ? undefined : errorId}
-            />
-          </div>
+          <TextField
+            id={`${ids}-username`}
+            label={t('login.username')}
+            data-testid="login-username"
+            name="username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            maxLength={64}
+            value={username}
+            onValue={setUsername}
+            {...validity}
+          />
+          <TextField
+            id={`${ids}-password`}
+            label={t('login.password')}
+            data-testid="login-password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            maxLength={256}
+            value={password}
+            onValue={setPassword}
+            {...validity}
+          />
           {error !== null && (
             <p id={errorId} className="form-error" role="alert" data-testid="login-error">
               {error}
@@ -109,6 +96,30 @@ export function LoginPage({ expired, onSignedIn }: Props) {
         </form>
         <p className="muted login-card__tagline">{t('app.tagline')}</p>
       </main>
+    </div>
+  );
+}
+
+/** The two sign-in failures worth their own words; anything else as `errorMessage` puts it. */
+function loginErrorMessage(t: TFunction, err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'ERR_BAD_CREDENTIALS') return t('login.badCredentials');
+    if (err.code === 'ERR_RATE_LIMITED') return t('login.rateLimited');
+  }
+  return errorMessage(t, err);
+}
+
+type TextFieldProps = { id: string; label: string; onValue(value: string): void } & Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  'id' | 'onChange'
+>;
+
+/** A labelled, required text input. */
+function TextField({ id, label, onValue, ...input }: TextFieldProps) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} required {...input} onChange={(e) => onValue(e.target.value)} />
     </div>
   );
 }

@@ -14,11 +14,12 @@ describe('sortAlerts', () => {
   });
 
   it('compares instants, not strings', () => {
+    // As strings, and by id, "a-later" would come first.
     const alerts = [
-      anAlert({ id: 'later', raisedAt: '2026-11-29T11:00:00+08:00' }), // 03:00Z
-      anAlert({ id: 'earlier', raisedAt: '2026-11-29T02:30:00.000Z' }),
+      anAlert({ id: 'a-later', raisedAt: '2026-11-29T03:00:00.000Z' }),
+      anAlert({ id: 'z-earlier', raisedAt: '2026-11-29T10:30:00+08:00' }), // 02:30Z
     ];
-    expect(sortAlerts(alerts).map((a) => a.id)).toEqual(['earlier', 'later']);
+    expect(sortAlerts(alerts).map((a) => a.id)).toEqual(['z-earlier', 'a-later']);
   });
 });
 

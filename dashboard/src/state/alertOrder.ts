@@ -10,7 +10,7 @@ function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity); // SEVERITIES is ordered critical → low
 }
 
-export function compareAlerts(a: Alert, b: Alert): number {
+function compareAlerts(a: Alert, b: Alert): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||
     Date.parse(a.raisedAt) - Date.parse(b.raisedAt) ||

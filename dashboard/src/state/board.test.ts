@@ -75,6 +75,7 @@ describe('boardReducer', () => {
 
   it('un-highlights on request', () => {
     let state = boardReducer(loaded(), { type: 'alert', alert: anAlert({ id: 'a' }) });
+    expect(state.highlighted.has('a')).toBe(true);
     state = boardReducer(state, { type: 'unhighlight', alertId: 'a' });
     expect(state.highlighted.size).toBe(0);
   });

@@ -1,9 +1,10 @@
 /**
- * Keeps one site's board current: a REST snapshot, then socket events on top of it. The socket
- * is connected first and every `ready` (sent once the server has joined us to the site's room,
- * on the first connection and after each reconnect) fetches a fresh snapshot, so nothing that
- * happened while we were disconnected is missed. Events arriving during a fetch are applied at
- * once and replayed over the snapshot when it lands (see `board.ts`).
+ * Keeps one site's board current: a REST snapshot, then socket events on top of it. A first
+ * snapshot is fetched at once, so the board shows even while the socket is still connecting (or
+ * cannot). Every `ready` (sent once the server has joined us to the site's room, on the first
+ * connection and after each reconnect) fetches a fresh one, so nothing that happened before we
+ * joined, or while we were disconnected, is missed. Events arriving during a fetch are applied
+ * at once and replayed over the snapshot when it lands (see `board.ts`).
  */
 import type { Alert, ResolveBody } from '@carecircle/protocol';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
