@@ -79,19 +79,22 @@ export function createContext(deps: ContextDeps): GatewayContext {
     refuse,
     deadLetter(input) {
       refuse(input);
-      try {
-        deps.deadLetters.record({
-          deviceId: input.deviceId,
-          topic: input.topic,
-          reason: input.reason,
-          detail: cut(input.detail, MAX_DETAIL_CHARS),
-          // A copy, so the entry does not pin the whole received buffer.
-          payload: Buffer.from(input.payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES)),
-          receivedAt: input.receivedAt,
+      // A dead letter is for inspection; a store that fails costs the record, never the device.
+      Promise.resolve()
+        .then(() =>
+          deps.deadLetters.record({
+            deviceId: input.deviceId,
+            topic: input.topic,
+            reason: input.reason,
+            detail: cut(input.detail, MAX_DETAIL_CHARS),
+            // A copy, so the entry does not pin the whole received buffer.
+            payload: Buffer.from(input.payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES)),
+            receivedAt: input.receivedAt,
+          }),
+        )
+        .catch((err: unknown) => {
+          log.error({ err, deviceId: input.deviceId, reason: input.reason }, 'dead letter store failed');
         });
-      } catch (err) {
-        log.error({ err, deviceId: input.deviceId, reason: input.reason }, 'dead letter store failed');
-      }
     },
     append(event) {
       const pending = Promise.resolve()

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Clock, DeadLetterStore, DeviceDirectory, Journal } from '@carecircle/protocol';
+import type { Clock, DeadLetterStore, DeviceDirectory, Journal, MetricSample } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
@@ -15,7 +15,7 @@ import { createAuthorizeForward } from './hooks/authorize-forward';
 import { createAuthorizePublish } from './hooks/authorize-publish';
 import { createAuthorizeSubscribe } from './hooks/authorize-subscribe';
 import { type GatewayLimits, resolveLimits } from './limits';
-import { GatewayCounters, type GatewayMetrics } from './metrics';
+import { GatewayCounters, type GatewayMetrics, gatewaySamples } from './metrics';
 import type { Listening } from './transports/listen';
 import { guardPacketSize } from './transports/packet-size-guard';
 import { listenTcp } from './transports/tcp';
@@ -52,6 +52,8 @@ export interface Gateway {
   /** Stops accepting, lets in-flight journal appends answer, closes every client and the broker. */
   close(): Promise<void>;
   metrics(): GatewayMetrics;
+  /** The same counters as metric families for `/metrics`. */
+  samples(): MetricSample[];
   /**
    * Publishes a server → device command on `topics.cmd(deviceId)` at QoS 1. Resolves once the
    * broker has routed it; a device that is offline with a clean session does not get it.
@@ -68,6 +70,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const ctx = createContext({ ...deps, limits, counters });
   /** Every open device connection, with the aedes client that serves it. */
   const connections = new Map<Duplex, Client>();
+  const metrics = (): GatewayMetrics =>
+    counters.snapshot({ connections: connections.size, devicesConnected: broker?.connectedClients ?? 0 });
   const listeners: Listening[] = [];
   let broker: Aedes | null = null;
   let started = false;
@@ -182,8 +186,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
     close,
 
-    metrics() {
-      return counters.snapshot({ connections: connections.size, devicesConnected: broker?.connectedClients ?? 0 });
+    metrics,
+
+    samples() {
+      return gatewaySamples(metrics());
     },
 
     async publishCommand(deviceId, payload) {

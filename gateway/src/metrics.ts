@@ -1,5 +1,5 @@
 /** Gateway counters, read as a plain snapshot (the server renders them as Prometheus text). */
-import { GATEWAY_REJECT_REASONS, type GatewayRejectReason } from '@carecircle/protocol';
+import { GATEWAY_REJECT_REASONS, type GatewayRejectReason, type MetricSample } from '@carecircle/protocol';
 
 export interface GatewayMetrics {
   /** Open device-facing connections (TCP and WebSocket), authenticated or not. */
@@ -37,4 +37,28 @@ export class GatewayCounters {
       rejects: { ...this.rejects },
     };
   }
+}
+
+/** The gateway's counters as metric families for `/metrics`. */
+export function gatewaySamples(m: GatewayMetrics): MetricSample[] {
+  return [
+    {
+      name: 'carecircle_mqtt_connections',
+      help: 'Connected devices',
+      type: 'gauge',
+      values: [{ value: m.connections }],
+    },
+    {
+      name: 'carecircle_gateway_events_accepted_total',
+      help: 'Device events appended to the journal',
+      type: 'counter',
+      values: [{ value: m.eventsAccepted }],
+    },
+    {
+      name: 'carecircle_gateway_rejects_total',
+      help: 'Device input refused, by reason',
+      type: 'counter',
+      values: Object.entries(m.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+  ];
 }

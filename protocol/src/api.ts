@@ -120,6 +120,11 @@ export type Site = Static<typeof SiteSchema>;
 export const MeResponseSchema = Type.Object({ user: UserSchema, sites: Type.Array(SiteSchema) });
 export type MeResponse = Static<typeof MeResponseSchema>;
 
+const LogHealthSchema = Type.Object({
+  head: Type.Integer(),
+  consumers: Type.Record(Type.String(), Type.Object({ offset: Type.Integer(), lag: Type.Integer() })),
+});
+
 export const HealthResponseSchema = Type.Object({
   status: Type.Enum(['ok', 'degraded'] as const),
   version: Type.String(),
@@ -128,10 +133,10 @@ export const HealthResponseSchema = Type.Object({
     database: Type.Boolean(),
     gateway: Type.Boolean(),
   }),
-  journal: Type.Object({
-    head: Type.Integer(),
-    consumers: Type.Record(Type.String(), Type.Object({ offset: Type.Integer(), lag: Type.Integer() })),
-  }),
+  /** The device journal: its head (summed over partitions) and each consumer's offset and lag. */
+  journal: LogHealthSchema,
+  /** The alert stream, likewise. */
+  alerts: LogHealthSchema,
 });
 export type HealthResponse = Static<typeof HealthResponseSchema>;
 

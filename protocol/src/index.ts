@@ -3,6 +3,7 @@ export * from './api';
 export * from './devices';
 export * from './errors';
 export * from './events';
+export * from './metrics';
 export * from './ports';
 export * from './roles';
 export * from './socket';

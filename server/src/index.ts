@@ -1,5 +1,12 @@
+export { AuthService, tokenHash } from './auth/auth.service';
+export { DEFAULT_COST, type SecretCost, TEST_COST } from './auth/secrets';
 export { type Config, ConfigError, loadConfig } from './config';
-export { type DemoSeed, seedDemo } from './demo/seed';
+export { StoreDeviceDirectory } from './devices/device-directory';
 export { buildServer } from './http/app';
 export { createLogger } from './logger';
-export { type Listening, Platform, PortInUseError, VERSION } from './platform';
+export type { LogHandler } from './logs/log.consumer';
+export { type AlertStreamSubscriber, type Listening, Platform, PortInUseError, VERSION } from './platform';
+export { runProcess, type ServeHooks, serve } from './process';
+export { ProvisioningService } from './provisioning/provisioning.service';
+export { DATABASE_FILE, openStorage, type Storage } from './storage/open';
+export type * from './storage/ports';

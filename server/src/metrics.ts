@@ -1,11 +1,5 @@
-/** Prometheus text exposition (format 0.0.4) of the platform's counters and gauges. */
-
-export interface Sample {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  values: { labels?: Record<string, string>; value: number }[];
-}
+/** Prometheus text exposition (format 0.0.4) of the components' metric families. */
+import type { MetricSample } from '@carecircle/protocol';
 
 function labelText(labels: Record<string, string> | undefined): string {
   if (!labels || Object.keys(labels).length === 0) return '';
@@ -15,9 +9,16 @@ function labelText(labels: Record<string, string> | undefined): string {
   return `{${parts.join(',')}}`;
 }
 
-export function renderPrometheus(samples: readonly Sample[]): string {
-  const lines: string[] = [];
+/** Families of the same name (one per consumer, say) are merged: each name appears once. */
+export function renderPrometheus(samples: readonly MetricSample[]): string {
+  const families = new Map<string, MetricSample>();
   for (const s of samples) {
+    const seen = families.get(s.name);
+    if (seen) seen.values.push(...s.values);
+    else families.set(s.name, { ...s, values: [...s.values] });
+  }
+  const lines: string[] = [];
+  for (const s of families.values()) {
     lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`);
     for (const v of s.values) lines.push(`${s.name}${labelText(v.labels)} ${v.value}`);
   }

@@ -1,31 +1,37 @@
 /**
- * The composition root: one process running the gateway, the journal consumers and the HTTP
- * server over one embedded SQLite database (DESIGN.md, "Data flow"). Start order opens intake
+ * The composition root: the gateway, the journal's consumers (alert engine, time-series sink),
+ * the alert stream's consumers (live push, and whatever later issues add) and the HTTP server,
+ * over storage chosen from the configuration and handed in (storage/open.ts). It composes and
+ * orders; it opens no database and reads no component's internals. Start order opens intake
  * last; stop order closes intake first, drains, then closes storage.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGateway, type Gateway } from '@carecircle/gateway';
-import { type Clock, type HealthResponse, systemClock } from '@carecircle/protocol';
+import {
+  type Clock,
+  type HealthResponse,
+  type JournalEntry,
+  type MetricSource,
+  systemClock,
+} from '@carecircle/protocol';
 import type { Logger } from 'pino';
-import { AlertBus } from './alerts/alert.bus';
 import { ALERT_ENGINE_CONSUMER, AlertEngine } from './alerts/alert.engine';
 import { AlertService } from './alerts/alert.service';
 import { AuthService } from './auth/auth.service';
+import type { SecretCost } from './auth/secrets';
 import type { Config } from './config';
 import { StoreDeviceDirectory } from './devices/device-directory';
 import { type App, buildServer } from './http/app';
-import { JournalConsumer } from './journal/journal.consumer';
-import { renderPrometheus, type Sample } from './metrics';
+import { LogConsumer, type LogConsumerOptions, type LogHandler } from './logs/log.consumer';
+import { renderPrometheus } from './metrics';
 import { ProvisioningService } from './provisioning/provisioning.service';
-import { type Db, openDatabase } from './storage/sqlite/database';
-import { SqliteDeadLetters } from './storage/sqlite/dead-letters';
-import { SqliteJournal } from './storage/sqlite/journal';
-import { createSqliteStateStore, type StateStore } from './storage/state-store';
+import { LIVE_PUSH_CONSUMER, LivePush } from './realtime/live-push';
+import type { Storage } from './storage/open';
+import type { AlertStreamEntry, StateStore } from './storage/ports';
 import { READING_SINK_CONSUMER, ReadingSink } from './timeseries/reading.sink';
-import { SqliteReadingStore } from './timeseries/sqlite-reading-store';
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 export const DEFAULT_DASHBOARD_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../dashboard/dist');
 
 export class PortInUseError extends Error {
@@ -38,11 +44,21 @@ export class PortInUseError extends Error {
   }
 }
 
+/** A further consumer of the alert stream (escalation, dispatch, notifications plug in here). */
+export interface AlertStreamSubscriber {
+  name: string;
+  handler: LogHandler<AlertStreamEntry>;
+}
+
 export interface PlatformOptions {
   config: Config;
   logger: Logger;
+  storage: Storage;
   clock?: Clock;
   dashboardDir?: string;
+  /** scrypt cost of new secrets (tests pass a cheap one). */
+  hashCost?: SecretCost;
+  subscribers?: readonly AlertStreamSubscriber[];
 }
 
 export interface Listening {
@@ -52,20 +68,17 @@ export interface Listening {
 }
 
 export class Platform {
-  readonly db: Db;
   readonly store: StateStore;
-  readonly journal: SqliteJournal;
-  readonly bus = new AlertBus();
   readonly provisioning: ProvisioningService;
   readonly gateway: Gateway;
   readonly alertEngine: AlertEngine;
-  readonly alertConsumer: JournalConsumer;
-  readonly sinkConsumer: JournalConsumer;
-  private readonly readings: SqliteReadingStore;
+  private readonly journalConsumers: LogConsumer<JournalEntry>[];
+  private readonly streamConsumers: LogConsumer<AlertStreamEntry>[];
   private readonly auth: AuthService;
   private readonly alerts: AlertService;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly storage: Storage;
   private app: App | null = null;
   private listening: Listening | null = null;
   private readonly startedAt: number;
@@ -73,65 +86,90 @@ export class Platform {
   constructor(private readonly opts: PlatformOptions) {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
+    this.storage = opts.storage;
     this.startedAt = this.clock.now();
-    this.db = openDatabase(join(opts.config.dataDir, 'carecircle.db'), this.logger);
-    this.store = createSqliteStateStore(this.db);
-    this.journal = new SqliteJournal(this.db);
-    this.provisioning = new ProvisioningService({ store: this.store, clock: this.clock });
-    this.auth = new AuthService({ store: this.store, clock: this.clock });
-    this.alerts = new AlertService({ store: this.store, clock: this.clock, bus: this.bus });
-    this.alertEngine = new AlertEngine({
-      store: this.store,
-      journal: this.journal,
+    const { store, journal, readings } = opts.storage;
+    this.store = store;
+    const directory = new StoreDeviceDirectory(store, this.clock);
+    this.provisioning = new ProvisioningService({
+      store,
       clock: this.clock,
-      bus: this.bus,
+      ...(opts.hashCost ? { hashCost: opts.hashCost } : {}),
+      onDeviceChanged: (id) => directory.invalidate(id),
+    });
+    this.auth = new AuthService({ store, clock: this.clock });
+    this.alerts = new AlertService({ store, clock: this.clock });
+    this.alertEngine = new AlertEngine({
+      store,
+      clock: this.clock,
       logger: this.logger.child({ module: 'alert-engine' }),
     });
-    this.alertConsumer = new JournalConsumer({
-      name: ALERT_ENGINE_CONSUMER,
-      journal: this.journal,
-      handler: this.alertEngine,
-      logger: this.logger.child({ module: 'alert-engine' }),
-      batchSize: 200,
-    });
-    this.readings = new SqliteReadingStore(this.db);
-    this.sinkConsumer = new JournalConsumer({
-      name: READING_SINK_CONSUMER,
-      journal: this.journal,
-      handler: new ReadingSink(this.readings),
-      logger: this.logger.child({ module: 'reading-sink' }),
-      batchSize: 2000,
+    const journalConsumer = (
+      name: string,
+      handler: LogHandler<JournalEntry>,
+      extra: Partial<LogConsumerOptions<JournalEntry>> = {},
+    ) =>
+      new LogConsumer<JournalEntry>({
+        name,
+        logName: 'journal',
+        log: journal,
+        offsets: store.offsets,
+        handler,
+        commit: name === ALERT_ENGINE_CONSUMER ? 'handler' : 'after',
+        logger: this.logger.child({ module: name }),
+        ...extra,
+      });
+    this.journalConsumers = [
+      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, { batchSize: 200 }),
       // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
-      // the event loop to the PUBACKs and the alert engine.
-      lingerMs: 100,
-    });
+      // the event loop to the PUBACKs and the alert engine. Its points are written before its
+      // offset: after a crash the last batch is written again (InfluxDB overwrites same points).
+      journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 2000, lingerMs: 100 }),
+    ];
+    const live = new LivePush({ store, audience: () => this.requireApp().realtime });
+    this.streamConsumers = [{ name: LIVE_PUSH_CONSUMER, handler: live }, ...(opts.subscribers ?? [])].map(
+      ({ name, handler }) =>
+        new LogConsumer<AlertStreamEntry>({
+          name,
+          logName: 'alerts',
+          log: store.alertLog,
+          offsets: store.offsets,
+          handler,
+          commit: 'after',
+          logger: this.logger.child({ module: name }),
+        }),
+    );
     this.gateway = createGateway({
-      devices: new StoreDeviceDirectory(this.store),
-      journal: this.journal,
-      deadLetters: new SqliteDeadLetters(this.db),
+      devices: directory,
+      journal,
+      deadLetters: opts.storage.deadLetters,
       clock: this.clock,
       logger: this.logger, // the gateway names its own module
     });
   }
 
-  private consumers(): JournalConsumer[] {
-    return [this.alertConsumer, this.sinkConsumer];
+  private requireApp(): App {
+    if (!this.app) throw new Error('the HTTP server is not up');
+    return this.app;
+  }
+
+  private consumers(): LogConsumer<JournalEntry | AlertStreamEntry>[] {
+    return [...this.journalConsumers, ...this.streamConsumers] as LogConsumer<JournalEntry | AlertStreamEntry>[];
   }
 
   async start(): Promise<Listening> {
     const { config } = this.opts;
-    for (const c of this.consumers()) c.start();
     this.app = await buildServer({
       store: this.store,
       auth: this.auth,
       alerts: this.alerts,
-      bus: this.bus,
       health: () => this.health(),
       metrics: () => this.metrics(),
       logger: this.logger,
       dashboardDir: this.opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR,
       version: VERSION,
     });
+    await Promise.all(this.consumers().map((c) => c.start()));
     try {
       await this.app.listen({ host: config.host, port: config.httpPort });
     } catch (err) {
@@ -154,8 +192,15 @@ export class Platform {
       throw err;
     }
     this.listening = { httpPort, mqttPort: mqtt.mqttPort, mqttWsPort: mqtt.wsPort };
-    this.logger.info(this.listening, 'CareCircle is up');
+    this.logger.info({ ...this.listening, storage: this.storage.describe }, 'CareCircle is up');
     return this.listening;
+  }
+
+  /** Resolves once every consumer has handled everything appended so far (tests, shutdown). */
+  async idle(): Promise<void> {
+    // The journal's consumers first: what they commit feeds the alert stream's.
+    await Promise.all(this.journalConsumers.map((c) => c.idle()));
+    await Promise.all(this.streamConsumers.map((c) => c.idle()));
   }
 
   /**
@@ -167,7 +212,7 @@ export class Platform {
     await this.gateway.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(this.consumers().map((c) => c.idle())),
+      this.idle(),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, drainTimeoutMs);
       }),
@@ -176,80 +221,58 @@ export class Platform {
     for (const c of this.consumers()) await c.stop();
     await this.app?.close();
     this.app = null;
-    await this.journal.close();
-    await this.readings.close();
-    if (this.db.open) this.db.close();
+    await this.storage.close();
   }
 
-  health(): HealthResponse {
-    const database = this.store.healthy();
-    const head = database ? this.journal.head() : 0;
-    const consumers: HealthResponse['journal']['consumers'] = {};
-    for (const c of this.consumers()) consumers[c.name] = { offset: c.position(), lag: c.lag(head) };
+  async health(): Promise<HealthResponse> {
+    const database = await this.store.healthy();
+    const log = async (consumers: LogConsumer<JournalEntry | AlertStreamEntry>[], heads: () => Promise<number>) => {
+      const out: HealthResponse['journal'] = { head: 0, consumers: {} };
+      if (!database) return out;
+      out.head = await heads();
+      for (const c of consumers) out.consumers[c.name] = await c.position();
+      return out;
+    };
+    const sumHeads = async (log: { partitions: number; head(p: number): Promise<number> }) => {
+      let sum = 0;
+      for (let p = 0; p < log.partitions; p++) sum += await log.head(p);
+      return sum;
+    };
     const gateway = this.listening !== null;
     return {
       status: database && gateway ? 'ok' : 'degraded',
       version: VERSION,
       uptimeSeconds: Math.round((this.clock.now() - this.startedAt) / 1000),
       checks: { database, gateway },
-      journal: { head, consumers },
+      journal: await log(this.journalConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
+        sumHeads(this.storage.journal),
+      ),
+      alerts: await log(this.streamConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
+        sumHeads(this.store.alertLog),
+      ),
     };
   }
 
-  metrics(): string {
-    const g = this.gateway.metrics();
-    const head = this.journal.head();
-    const samples: Sample[] = [
-      {
-        name: 'carecircle_mqtt_connections',
-        help: 'Connected devices',
-        type: 'gauge',
-        values: [{ value: g.connections }],
-      },
-      {
-        name: 'carecircle_gateway_events_accepted_total',
-        help: 'Device events appended to the journal',
-        type: 'counter',
-        values: [{ value: g.eventsAccepted }],
-      },
-      {
-        name: 'carecircle_gateway_rejects_total',
-        help: 'Device input refused, by reason',
-        type: 'counter',
-        values: Object.entries(g.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
-      },
-      { name: 'carecircle_journal_head', help: 'Last journal offset', type: 'gauge', values: [{ value: head }] },
-      {
-        name: 'carecircle_journal_group_commits_total',
-        help: 'Journal write transactions (each covers many appends)',
-        type: 'counter',
-        values: [{ value: this.journal.stats.batches }],
-      },
-      {
-        name: 'carecircle_consumer_lag',
-        help: 'Journal entries not yet handled, per consumer',
-        type: 'gauge',
-        values: this.consumers().map((c) => ({ labels: { consumer: c.name }, value: c.lag(head) })),
-      },
-      {
-        name: 'carecircle_alerts_raised_total',
-        help: 'Alerts raised since start',
-        type: 'counter',
-        values: [{ value: this.alertEngine.stats.raised }],
-      },
-      {
-        name: 'carecircle_alert_engine_failures_total',
-        help: 'Events the alert engine could not handle',
-        type: 'counter',
-        values: [{ value: this.alertEngine.stats.failed }],
-      },
-      {
-        name: 'carecircle_alerts_active',
-        help: 'Alerts not yet resolved',
-        type: 'gauge',
-        values: [{ value: this.store.alerts.countActive() }],
-      },
+  /** Every component's own metric families, rendered once. */
+  async metrics(): Promise<string> {
+    const activeAlerts: MetricSource = {
+      samples: async () => [
+        {
+          name: 'carecircle_alerts_active',
+          help: 'Alerts not yet resolved',
+          type: 'gauge',
+          values: [{ value: await this.store.alerts.countActive() }],
+        },
+      ],
+    };
+    const sources: MetricSource[] = [
+      this.gateway,
+      this.storage.journal,
+      this.alertEngine,
+      activeAlerts,
+      ...this.consumers(),
     ];
-    return renderPrometheus(samples);
+    const families = (await Promise.all(sources.map((s) => s.samples()))).flat();
+    return renderPrometheus(families);
   }
 }

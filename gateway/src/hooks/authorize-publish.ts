@@ -58,7 +58,7 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
 
     // Read per message, not per session: a device moved to another resident must report
     // for the new one at once.
-    const record = ctx.devices.get(deviceId);
+    const record = await ctx.devices.get(deviceId);
     if (record === null || !record.enabled) {
       const reason = record === null ? 'unknown_device' : 'device_disabled';
       ctx.refuse({ deviceId, reason, detail: `${record === null ? 'removed' : 'disabled'} during its session` });

@@ -16,16 +16,20 @@ import type {
   Journal,
   JournalEntry,
 } from '@carecircle/protocol';
+import { partitionOf } from '@carecircle/protocol';
 
 export class MemoryJournal implements Journal {
   readonly entries: JournalEntry[] = [];
   private readonly ids = new Set<string>();
-  private readonly offsets = new Map<string, number>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(partition: number) => void>();
   private failure: Error | null = null;
   private held: (() => void)[] | null = null;
+  private closed = false;
+  private nextOffset = 1;
   /** Appends called, including failed and held ones. */
   appendCalls = 0;
+
+  constructor(readonly partitions = 1) {}
 
   /** Every append from now on rejects with `err` until `recover()`. */
   fail(err = new Error('journal unavailable')): void {
@@ -58,38 +62,41 @@ export class MemoryJournal implements Journal {
 
   async append(event: DeviceEvent): Promise<AppendResult> {
     this.appendCalls++;
+    if (this.closed) throw new Error('journal is closed');
     const held = this.held;
     if (held !== null) await new Promise<void>((resolve) => held.push(resolve));
     if (this.failure !== null) throw this.failure;
-    if (this.ids.has(event.eventId)) return 'duplicate';
-    this.ids.add(event.eventId);
-    this.entries.push({ offset: this.entries.length + 1, event });
-    for (const listener of this.listeners) listener();
+    // Duplicates are per device, as in every real adapter: two devices may number alike.
+    const key = `${event.deviceId}\u0000${event.eventId}`;
+    if (this.ids.has(key)) return 'duplicate';
+    this.ids.add(key);
+    const partition = partitionOf(event.siteId, this.partitions);
+    this.entries.push({ partition, offset: this.nextOffset++, event: structuredClone(event) });
+    // Like the real journals, listeners hear of it on a later turn, after the append resolved.
+    setImmediate(() => {
+      for (const listener of this.listeners) listener(partition);
+    });
     return 'appended';
   }
 
-  read(after: number, limit: number): JournalEntry[] {
-    return this.entries.filter((e) => e.offset > after).slice(0, limit);
+  async read(partition: number, after: number, limit: number): Promise<JournalEntry[]> {
+    return this.entries
+      .filter((e) => e.partition === partition && e.offset > after)
+      .slice(0, limit)
+      .map((e) => structuredClone(e));
   }
 
-  head(): number {
-    return this.entries.length;
+  async head(partition: number): Promise<number> {
+    return this.entries.filter((e) => e.partition === partition).at(-1)?.offset ?? 0;
   }
 
-  committed(consumer: string): number {
-    return this.offsets.get(consumer) ?? 0;
-  }
-
-  commit(consumer: string, offset: number): void {
-    this.offsets.set(consumer, offset);
-  }
-
-  onAppend(listener: () => void): () => void {
+  onAppend(listener: (partition: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.listeners.clear();
   }
 }
@@ -115,7 +122,7 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
     return timingSafeEqual(hash(secret), entry.secretHash) ? entry.record : false;
   }
 
-  get(deviceId: string): DeviceRecord | null {
+  async get(deviceId: string): Promise<DeviceRecord | null> {
     return this.records.get(deviceId)?.record ?? null;
   }
 }
@@ -123,7 +130,7 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
 export class MemoryDeadLetterStore implements DeadLetterStore {
   readonly entries: DeadLetter[] = [];
 
-  record(entry: DeadLetter): void {
+  async record(entry: DeadLetter): Promise<void> {
     this.entries.push(entry);
   }
 }

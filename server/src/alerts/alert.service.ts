@@ -1,6 +1,8 @@
 /**
  * Alert lifecycle actions taken by people (DESIGN.md, "Alerts"): every transition is a
- * compare-and-set on the state, timestamped, attributed and written to the alert's timeline.
+ * compare-and-set on the state, timestamped, attributed, audited and appended to the alert
+ * stream in one unit of work (alert.changes). Nothing is announced from here: the live push
+ * and every later side effect consume the stream.
  */
 import {
   type Actor,
@@ -13,9 +15,8 @@ import {
   type User,
 } from '@carecircle/protocol';
 import { canSee, scopeOf } from '../auth/scope';
-import type { StateStore } from '../storage/state-store';
-import type { AlertBus } from './alert.bus';
-import { recordTransition } from './alert.transition';
+import type { StateStore } from '../storage/ports';
+import { transitionAlert } from './alert.changes';
 
 /** Roles that may act on alerts; families only watch. */
 const ACTING_ROLES = new Set<User['role']>(['admin', 'supervisor', 'staff', 'responder']);
@@ -25,34 +26,39 @@ export function actorOf(user: User): Actor {
 }
 
 export class AlertService {
-  constructor(private readonly deps: { store: StateStore; clock: Clock; bus: AlertBus }) {}
+  constructor(private readonly deps: { store: StateStore; clock: Clock }) {}
 
   /** An alert the user may see, or ERR_ALERT_NOT_FOUND (also when out of scope: no probing). */
-  visible(user: User, id: string): Alert {
-    const alert = this.deps.store.alerts.get(id);
+  async visible(user: User, id: string): Promise<Alert> {
+    const alert = await this.deps.store.alerts.get(id);
     if (!alert || !canSee(scopeOf(user), alert)) throw new CareCircleError('ERR_ALERT_NOT_FOUND', `no alert ${id}`);
     return alert;
   }
 
-  acknowledge(user: User, id: string, note?: string): Alert {
+  acknowledge(user: User, id: string, note?: string): Promise<Alert> {
     return this.move(user, id, 'acknowledged', { note: note ?? null });
   }
 
-  enRoute(user: User, id: string, note?: string): Alert {
+  enRoute(user: User, id: string, note?: string): Promise<Alert> {
     return this.move(user, id, 'en_route', { note: note ?? null });
   }
 
-  onScene(user: User, id: string, note?: string): Alert {
+  onScene(user: User, id: string, note?: string): Promise<Alert> {
     return this.move(user, id, 'on_scene', { note: note ?? null });
   }
 
-  resolve(user: User, id: string, outcome: Outcome, note: string): Alert {
+  resolve(user: User, id: string, outcome: Outcome, note: string): Promise<Alert> {
     return this.move(user, id, 'resolved', { outcome, note });
   }
 
-  private move(user: User, id: string, to: AlertState, extra: { outcome?: Outcome; note: string | null }): Alert {
-    const { store, clock, bus } = this.deps;
-    const current = this.visible(user, id);
+  private async move(
+    user: User,
+    id: string,
+    to: AlertState,
+    extra: { outcome?: Outcome; note: string | null },
+  ): Promise<Alert> {
+    const { store, clock } = this.deps;
+    const current = await this.visible(user, id);
     if (!ACTING_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot act on alerts');
     if (!canTransition(current.state, to)) {
       throw new CareCircleError('ERR_ALERT_TRANSITION', `cannot go from ${current.state} to ${to}`, {
@@ -67,18 +73,12 @@ export class AlertService {
     }
     const at = new Date(clock.now()).toISOString();
     const actor = actorOf(user);
-    const moved = store.transaction(() =>
-      recordTransition(store, { alertId: id, from: current.state, to, at, actor, ...extra }),
+    const moved = await store.transaction((tx) =>
+      transitionAlert(tx, { alertId: id, from: current.state, to, at, actor, ...extra }),
     );
     if (!moved) {
       throw new CareCircleError('ERR_ALERT_TRANSITION', 'the alert changed meanwhile; reload and try again');
     }
-    const alert = store.alerts.get(id)!;
-    bus.emit('alert:updated', alert);
-    if (alert.residentId && (to === 'resolved' || to === 'cancelled')) {
-      const status = store.residents.statusChange(alert.residentId);
-      if (status) bus.emit('resident:status', status);
-    }
-    return alert;
+    return moved;
   }
 }

@@ -1,16 +1,23 @@
 /** Logins and sessions. Passwords are verified against scrypt hashes; tokens are opaque. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CareCircleError, type Clock, type User } from '@carecircle/protocol';
-import { tokenHash } from '../storage/sqlite/users.repository';
-import type { StateStore } from '../storage/state-store';
+import type { StateStore } from '../storage/ports';
 import { LoginThrottle } from './login-throttle';
 import { DUMMY_HASH, verifySecret } from './secrets';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** Session tokens are random; only their SHA-256 is stored, so a database leak yields no live tokens. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
 export interface AuthEvents {
-  /** A session ended by logout; live connections holding it must close. Carries the token's hash. */
+  /**
+   * A session ended by logout; live connections holding it close at once. A hint only (the
+   * sockets also re-check their session every 30 s), so an in-process emitter is enough.
+   */
   'session:ended': [string];
 }
 
@@ -34,13 +41,13 @@ export class AuthService extends EventEmitter<AuthEvents> {
         retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
       });
     }
-    const found = store.users.findByUsername(username);
+    const found = await store.users.findByUsername(username);
     // Verify even for unknown names so response time does not tell which usernames exist.
     const ok = await verifySecret(password, found?.passwordHash ?? DUMMY_HASH);
     const at = new Date(clock.now()).toISOString();
     if (!found || !ok) {
       this.throttle.failed(username, address);
-      store.audit.record(at, { type: 'system', id: 'auth', name: 'auth' }, 'auth.login_failed', null, {
+      await store.audit.record(at, { type: 'system', id: 'auth', name: 'auth' }, 'auth.login_failed', null, {
         username,
         address,
       });
@@ -50,18 +57,18 @@ export class AuthService extends EventEmitter<AuthEvents> {
     const { passwordHash: _omit, ...user } = found;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(clock.now() + SESSION_TTL_MS).toISOString();
-    store.users.createSession(user.id, token, at, expiresAt);
-    store.audit.record(at, { type: 'user', id: user.id, name: user.displayName }, 'auth.login', user.id);
+    await store.sessions.create({ tokenHash: tokenHash(token), userId: user.id, now: at, expiresAt });
+    await store.audit.record(at, { type: 'user', id: user.id, name: user.displayName }, 'auth.login', user.id);
     return { token, expiresAt, user };
   }
 
-  authenticate(token: string | undefined): User | null {
+  async authenticate(token: string | undefined | null): Promise<User | null> {
     if (!token) return null;
-    return this.deps.store.users.userForToken(token, new Date(this.deps.clock.now()).toISOString());
+    return this.deps.store.sessions.userFor(tokenHash(token), new Date(this.deps.clock.now()).toISOString());
   }
 
-  logout(token: string): void {
-    this.deps.store.users.deleteSession(token);
+  async logout(token: string): Promise<void> {
+    await this.deps.store.sessions.delete(tokenHash(token));
     this.emit('session:ended', tokenHash(token));
   }
 }

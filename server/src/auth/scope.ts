@@ -3,7 +3,7 @@
  * responders their own site; family only their own relative.
  */
 import type { User } from '@carecircle/protocol';
-import type { StateStore } from '../storage/state-store';
+import type { StateStore } from '../storage/ports';
 
 export interface Scope {
   /** Sites the user sees wholly; `null` means all. */
@@ -36,11 +36,11 @@ export function canSee(scope: Scope, record: { siteId: string; residentId: strin
 }
 
 /** The site ids a user's request is limited to, narrowed by an optional `site` filter. */
-export function siteFilter(scope: Scope, store: StateStore, requested?: string): string[] | undefined {
+export async function siteFilter(scope: Scope, store: StateStore, requested?: string): Promise<string[] | undefined> {
   // Family scope is by resident (callers add `residentIds`); an empty site list would hide everything.
   if (scope.residentIds) return requested === undefined ? undefined : [requested];
-  const all = scope.siteIds ?? store.sites.list().map((s) => s.id);
   if (requested === undefined) return scope.siteIds ?? undefined;
+  const all = scope.siteIds ?? (await store.sites.list()).map((s) => s.id);
   return all.filter((id) => id === requested);
 }
 
@@ -50,8 +50,8 @@ export interface ListFilter {
   residentIds?: string[];
 }
 
-export function listFilter(user: User, store: StateStore, requestedSite?: string): ListFilter {
+export async function listFilter(user: User, store: StateStore, requestedSite?: string): Promise<ListFilter> {
   const scope = scopeOf(user);
-  const siteIds = siteFilter(scope, store, requestedSite);
+  const siteIds = await siteFilter(scope, store, requestedSite);
   return { ...(siteIds ? { siteIds } : {}), ...(scope.residentIds ? { residentIds: scope.residentIds } : {}) };
 }

@@ -5,7 +5,16 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
 const KEY_LEN = 32;
-const DEFAULT_COST = { N: 16384, r: 8, p: 1 } as const;
+/** scrypt parameters of a new hash; the hash records them, so a verify needs none. */
+export interface SecretCost {
+  N: number;
+  r: number;
+  p: number;
+}
+
+export const DEFAULT_COST: SecretCost = { N: 16384, r: 8, p: 1 };
+/** For tests: ~100× cheaper, still a real scrypt hash. */
+export const TEST_COST: SecretCost = { N: 256, r: 8, p: 1 };
 
 function scryptAsync(secret: Buffer | string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -15,7 +24,7 @@ function scryptAsync(secret: Buffer | string, salt: Buffer, options: ScryptOptio
   });
 }
 
-export async function hashSecret(secret: string, cost: ScryptOptions = DEFAULT_COST): Promise<string> {
+export async function hashSecret(secret: string, cost: SecretCost = DEFAULT_COST): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(secret, salt, cost);
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');

@@ -3,14 +3,12 @@
  * The admin CLI (DESIGN.md, "External interface"): non-interactive; `--json` prints the created
  * record with generated ids and any one-time secret, which is shown only here and stored hashed.
  */
-import { join } from 'node:path';
 import { CareCircleError, DEVICE_TYPES, ROLES, systemClock } from '@carecircle/protocol';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { ProvisioningService } from '../provisioning/provisioning.service';
-import { openDatabase } from '../storage/sqlite/database';
-import { createSqliteStateStore } from '../storage/state-store';
+import { openStorage } from '../storage/open';
 
 /** Where the CLI reads its settings and writes its answers; tests pass their own. */
 export interface CliIo {
@@ -25,22 +23,18 @@ const processIo: CliIo = {
   err: (t) => process.stderr.write(t),
 };
 
+/** The same storage the platform opens for this configuration. */
 function open(env: NodeJS.ProcessEnv) {
   const config = loadConfig(env);
   const logger = createLogger('warn', process.stderr as never);
-  const db = openDatabase(join(config.dataDir, 'carecircle.db'), logger);
-  const store = createSqliteStateStore(db);
-  return { db, store, provisioning: new ProvisioningService({ store, clock: systemClock }) };
+  const storage = openStorage(config, logger);
+  return { storage, provisioning: new ProvisioningService({ store: storage.store, clock: systemClock }) };
 }
 
 type Printable = Record<string, unknown>;
 
-async function run(
-  io: CliIo,
-  json: boolean,
-  action: (p: ProvisioningService) => Promise<Printable> | Printable,
-): Promise<void> {
-  const { db, provisioning } = open(io.env);
+async function run(io: CliIo, json: boolean, action: (p: ProvisioningService) => Promise<Printable>): Promise<void> {
+  const { storage, provisioning } = open(io.env);
   try {
     const result = await action(provisioning);
     if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -54,7 +48,7 @@ async function run(
       }
     }
   } finally {
-    db.close();
+    await storage.close();
   }
 }
 
@@ -81,7 +75,9 @@ export function buildCli(io: CliIo = processIo): Command {
     .requiredOption('--lon <lon>', 'longitude', parseFloat)
     .addOption(json)
     .action((o) =>
-      run(io, o.json, (p) => ({ ...p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon }) })),
+      run(io, o.json, async (p) => ({
+        ...(await p.addHome({ siteId: o.site, address: o.address, lat: o.lat, lon: o.lon })),
+      })),
     );
 
   const resident = program.command('resident').description('residents (elders)');
@@ -93,7 +89,9 @@ export function buildCli(io: CliIo = processIo): Command {
     .option('--room <room>')
     .addOption(json)
     .action((o) =>
-      run(io, o.json, (p) => ({ ...p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room }) })),
+      run(io, o.json, async (p) => ({
+        ...(await p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room })),
+      })),
     );
 
   const device = program.command('device').description('devices and their MQTT credentials');

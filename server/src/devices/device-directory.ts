@@ -1,25 +1,59 @@
-/** The gateway's view of the device registry, backed by the state store. */
-import type { DeviceDirectory, DeviceRecord } from '@carecircle/protocol';
+/**
+ * The gateway's view of the device registry, backed by the state store. The gateway asks for
+ * a device on every message, so records are cached briefly: a change made in this process
+ * (provisioning) drops the entry at once; one made elsewhere (the CLI, another server) counts
+ * within `ttlMs`.
+ */
+import type { Clock, DeviceDirectory, DeviceRecord } from '@carecircle/protocol';
 import { DUMMY_HASH, verifySecret } from '../auth/secrets';
-import type { StateStore } from '../storage/state-store';
+import type { DeviceState, StateStore } from '../storage/ports';
+
+export const DEVICE_CACHE_TTL_MS = 2000;
+
+function recordOf(row: DeviceState): DeviceRecord {
+  return { id: row.id, siteId: row.siteId, residentId: row.residentId, type: row.type, enabled: row.enabled };
+}
 
 export class StoreDeviceDirectory implements DeviceDirectory {
-  constructor(private readonly store: StateStore) {}
+  private readonly cache = new Map<string, { record: DeviceRecord | null; until: number }>();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly clock: Clock,
+    private readonly ttlMs = DEVICE_CACHE_TTL_MS,
+  ) {}
 
   async verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false> {
-    const row = this.store.devices.get(deviceId);
+    // Always from the store: a connect must see a rotated secret or a disabled device at once.
+    const row = await this.store.devices.get(deviceId);
     if (!row) {
       // Same work as a real check, so timing does not reveal which device ids exist.
       await verifySecret(secret, DUMMY_HASH);
       return null;
     }
     if (!(await verifySecret(secret, row.secretHash))) return false;
-    return this.get(deviceId);
+    const record = recordOf(row);
+    this.remember(deviceId, record);
+    return record;
   }
 
-  get(deviceId: string): DeviceRecord | null {
-    const row = this.store.devices.get(deviceId);
-    if (!row) return null;
-    return { id: row.id, siteId: row.siteId, residentId: row.residentId, type: row.type, enabled: row.enabled };
+  async get(deviceId: string): Promise<DeviceRecord | null> {
+    const hit = this.cache.get(deviceId);
+    if (hit && hit.until > this.clock.now()) return hit.record;
+    const row = await this.store.devices.get(deviceId);
+    const record = row ? recordOf(row) : null;
+    this.remember(deviceId, record);
+    return record;
+  }
+
+  /** Forgets a device, so its next message reads it afresh. */
+  invalidate(deviceId: string): void {
+    this.cache.delete(deviceId);
+  }
+
+  private remember(deviceId: string, record: DeviceRecord | null): void {
+    // Bounded: a flood of unknown ids must not grow the cache without limit.
+    if (this.cache.size >= 100_000) this.cache.clear();
+    this.cache.set(deviceId, { record, until: this.clock.now() + this.ttlMs });
   }
 }

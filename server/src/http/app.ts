@@ -12,11 +12,10 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { AlertBus } from '../alerts/alert.bus';
 import type { AlertService } from '../alerts/alert.service';
 import type { AuthService } from '../auth/auth.service';
-import { attachRealtime } from '../realtime/socket';
-import type { StateStore } from '../storage/state-store';
+import { attachRealtime, type Realtime } from '../realtime/socket';
+import type { StateStore } from '../storage/ports';
 import { errorHandler } from './errors';
 import { alertRoutes } from './routes/alerts.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -24,14 +23,20 @@ import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { residentRoutes } from './routes/residents.routes';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The socket.io side, which the live push sends through. */
+    realtime: Realtime;
+  }
+}
+
 export interface AppDeps {
   store: StateStore;
   auth: AuthService;
   alerts: AlertService;
-  bus: AlertBus;
-  health: () => HealthResponse;
+  health: () => Promise<HealthResponse>;
   /** Prometheus text exposition of the platform's counters. */
-  metrics: () => string;
+  metrics: () => Promise<string>;
   logger: Logger;
   /** The built dashboard (dashboard/dist); not served when absent. */
   dashboardDir?: string;
@@ -110,7 +115,7 @@ export async function buildServer(deps: AppDeps) {
   );
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/plain; version=0.0.4').send(deps.metrics()),
+    reply.type('text/plain; version=0.0.4').send(await deps.metrics()),
   );
 
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
@@ -132,9 +137,9 @@ export async function buildServer(deps: AppDeps) {
     httpServer: app.server,
     auth: deps.auth,
     store: deps.store,
-    bus: deps.bus,
     logger: deps.logger,
   });
+  app.decorate('realtime', realtime);
   app.addHook('onClose', async () => realtime.close());
   return app;
 }

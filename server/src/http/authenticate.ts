@@ -19,7 +19,7 @@ export function tokenOf(req: FastifyRequest): string | null {
 export function makeRequireUser(auth: AuthService) {
   return async function requireUser(req: FastifyRequest): Promise<void> {
     const token = tokenOf(req);
-    const user = auth.authenticate(token ?? undefined);
+    const user = await auth.authenticate(token);
     if (!user) throw new CareCircleError('ERR_UNAUTHENTICATED', 'log in first');
     req.user = user;
     req.sessionToken = token;

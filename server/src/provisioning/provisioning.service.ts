@@ -15,10 +15,8 @@ import {
   type Site,
   type User,
 } from '@carecircle/protocol';
-import { generateSecret, hashSecret } from '../auth/secrets';
-import type { ResidentRecord } from '../storage/sqlite/residents.repository';
-import type { HomeRecord } from '../storage/sqlite/sites.repository';
-import type { StateStore } from '../storage/state-store';
+import { generateSecret, hashSecret, type SecretCost } from '../auth/secrets';
+import type { HomeRecord, ResidentRecord, StateStore } from '../storage/ports';
 
 const CLI_ACTOR: Actor = { type: 'system', id: 'admin-cli', name: 'admin CLI' };
 
@@ -33,7 +31,14 @@ function isValidTimeZone(tz: string): boolean {
 
 export class ProvisioningService {
   constructor(
-    private readonly deps: { store: StateStore; clock: Clock },
+    private readonly deps: {
+      store: StateStore;
+      clock: Clock;
+      /** scrypt cost of new secrets and passwords; tests pass a cheap one. */
+      hashCost?: SecretCost;
+      /** Told of every device whose record changed, so caches drop it at once. */
+      onDeviceChanged?: (deviceId: string) => void;
+    },
     private readonly actor: Actor = CLI_ACTOR,
   ) {}
 
@@ -41,47 +46,51 @@ export class ProvisioningService {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  private requireSite(siteId: string): Site {
-    const site = this.deps.store.sites.get(siteId);
+  private hash(secret: string): Promise<string> {
+    return hashSecret(secret, this.deps.hashCost);
+  }
+
+  private async requireSite(siteId: string): Promise<Site> {
+    const site = await this.deps.store.sites.get(siteId);
     if (!site) throw new CareCircleError('ERR_NOT_FOUND', `no site ${siteId}`);
     return site;
   }
 
-  addSite(input: { name: string; kind?: Site['kind']; tz?: string }): Site {
+  async addSite(input: { name: string; kind?: Site['kind']; tz?: string }): Promise<Site> {
     const name = input.name.trim();
     if (!name) throw new CareCircleError('ERR_VALIDATION', 'site name must not be empty');
     const tz = input.tz ?? 'Asia/Shanghai';
     if (!isValidTimeZone(tz)) throw new CareCircleError('ERR_VALIDATION', `unknown time zone ${tz}`);
-    const site = this.deps.store.sites.create({ name, kind: input.kind ?? 'facility', tz }, this.now());
-    this.deps.store.audit.record(this.now(), this.actor, 'site.add', site.id);
+    const site = await this.deps.store.sites.create({ name, kind: input.kind ?? 'facility', tz }, this.now());
+    await this.deps.store.audit.record(this.now(), this.actor, 'site.add', site.id);
     return site;
   }
 
-  addHome(input: { siteId: string; address: string; lat: number; lon: number }): HomeRecord {
-    this.requireSite(input.siteId);
+  async addHome(input: { siteId: string; address: string; lat: number; lon: number }): Promise<HomeRecord> {
+    await this.requireSite(input.siteId);
     if (!(Math.abs(input.lat) <= 90) || !(Math.abs(input.lon) <= 180)) {
       throw new CareCircleError('ERR_VALIDATION', 'lat must be within ±90 and lon within ±180');
     }
-    const home = this.deps.store.sites.addHome(input, this.now());
-    this.deps.store.audit.record(this.now(), this.actor, 'home.add', home.id);
+    const home = await this.deps.store.sites.addHome(input, this.now());
+    await this.deps.store.audit.record(this.now(), this.actor, 'home.add', home.id);
     return home;
   }
 
-  addResident(input: { siteId: string; homeId?: string; name: string; room?: string }): ResidentRecord {
-    this.requireSite(input.siteId);
+  async addResident(input: { siteId: string; homeId?: string; name: string; room?: string }): Promise<ResidentRecord> {
+    await this.requireSite(input.siteId);
     if (input.homeId) {
-      const home = this.deps.store.sites.getHome(input.homeId);
+      const home = await this.deps.store.sites.getHome(input.homeId);
       if (!home || home.siteId !== input.siteId) {
         throw new CareCircleError('ERR_VALIDATION', `home ${input.homeId} is not in site ${input.siteId}`);
       }
     }
     const name = input.name.trim();
     if (!name) throw new CareCircleError('ERR_VALIDATION', 'resident name must not be empty');
-    const r = this.deps.store.residents.create(
+    const r = await this.deps.store.residents.create(
       { siteId: input.siteId, homeId: input.homeId ?? null, name, room: input.room ?? null },
       this.now(),
     );
-    this.deps.store.audit.record(this.now(), this.actor, 'resident.add', r.id);
+    await this.deps.store.audit.record(this.now(), this.actor, 'resident.add', r.id);
     return r;
   }
 
@@ -91,7 +100,7 @@ export class ProvisioningService {
     type: string;
     id?: string;
   }): Promise<{ device: DeviceRecord; secret: string }> {
-    this.requireSite(input.siteId);
+    await this.requireSite(input.siteId);
     if (!(DEVICE_TYPES as readonly string[]).includes(input.type)) {
       throw new CareCircleError(
         'ERR_VALIDATION',
@@ -99,41 +108,44 @@ export class ProvisioningService {
       );
     }
     if (input.residentId) {
-      const r = this.deps.store.residents.get(input.residentId);
+      const r = await this.deps.store.residents.get(input.residentId);
       if (!r || r.siteId !== input.siteId) {
         throw new CareCircleError('ERR_VALIDATION', `resident ${input.residentId} is not in site ${input.siteId}`);
       }
     }
     const secret = generateSecret();
-    const device = this.deps.store.devices.create(
+    const device = await this.deps.store.devices.create(
       {
         siteId: input.siteId,
         residentId: input.residentId ?? null,
         type: input.type as DeviceType,
-        secretHash: await hashSecret(secret),
+        secretHash: await this.hash(secret),
         ...(input.id ? { id: input.id } : {}),
       },
       this.now(),
     );
-    this.deps.store.audit.record(this.now(), this.actor, 'device.add', device.id);
+    await this.deps.store.audit.record(this.now(), this.actor, 'device.add', device.id);
     return { device, secret };
   }
 
   /** Issues a new secret for an existing device; the old one stops working. */
   async rotateDeviceSecret(deviceId: string): Promise<string> {
-    if (!this.deps.store.devices.get(deviceId)) throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
+    if (!(await this.deps.store.devices.get(deviceId)))
+      throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
     const secret = generateSecret();
-    this.deps.store.devices.setSecretHash(deviceId, await hashSecret(secret));
-    this.deps.store.audit.record(this.now(), this.actor, 'device.rotate_secret', deviceId);
+    await this.deps.store.devices.setSecretHash(deviceId, await this.hash(secret));
+    this.deps.onDeviceChanged?.(deviceId);
+    await this.deps.store.audit.record(this.now(), this.actor, 'device.rotate_secret', deviceId);
     return secret;
   }
 
   /** A disabled device is refused at its next connect and its messages are no longer accepted. */
-  setDeviceEnabled(deviceId: string, enabled: boolean): { id: string; enabled: boolean } {
-    if (!this.deps.store.devices.setEnabled(deviceId, enabled)) {
+  async setDeviceEnabled(deviceId: string, enabled: boolean): Promise<{ id: string; enabled: boolean }> {
+    if (!(await this.deps.store.devices.setEnabled(deviceId, enabled))) {
       throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
     }
-    this.deps.store.audit.record(this.now(), this.actor, enabled ? 'device.enable' : 'device.disable', deviceId);
+    this.deps.onDeviceChanged?.(deviceId);
+    await this.deps.store.audit.record(this.now(), this.actor, enabled ? 'device.enable' : 'device.disable', deviceId);
     return { id: deviceId, enabled };
   }
 
@@ -151,7 +163,7 @@ export class ProvisioningService {
     if (!/^[A-Za-z0-9._-]{2,64}$/.test(input.username)) {
       throw new CareCircleError('ERR_VALIDATION', 'username: 2–64 letters, digits, dot, dash or underscore');
     }
-    if (this.deps.store.users.findByUsername(input.username)) {
+    if (await this.deps.store.users.findByUsername(input.username)) {
       throw new CareCircleError('ERR_CONFLICT', `user ${input.username} exists`);
     }
     if ((role === 'staff' || role === 'responder') && !input.siteId) {
@@ -159,36 +171,36 @@ export class ProvisioningService {
     }
     if (role === 'family' && !input.residentId)
       throw new CareCircleError('ERR_VALIDATION', 'role family needs --resident');
-    if (input.siteId) this.requireSite(input.siteId);
+    if (input.siteId) await this.requireSite(input.siteId);
     let siteId = input.siteId ?? null;
     if (input.residentId) {
-      const r = this.deps.store.residents.get(input.residentId);
+      const r = await this.deps.store.residents.get(input.residentId);
       if (!r) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${input.residentId}`);
       siteId ??= r.siteId;
     }
     const password = generateSecret(15);
-    const user = this.deps.store.users.create(
+    const user = await this.deps.store.users.create(
       {
         username: input.username,
         displayName: input.displayName ?? input.username,
         role,
         siteId,
         residentId: input.residentId ?? null,
-        passwordHash: await hashSecret(password),
+        passwordHash: await this.hash(password),
       },
       this.now(),
     );
-    this.deps.store.audit.record(this.now(), this.actor, 'user.add', user.id, { role });
+    await this.deps.store.audit.record(this.now(), this.actor, 'user.add', user.id, { role });
     return { user, password };
   }
 
   /** Sets a fresh one-time password and ends the user's sessions. */
   async resetPassword(username: string): Promise<string> {
-    const u = this.deps.store.users.findByUsername(username);
+    const u = await this.deps.store.users.findByUsername(username);
     if (!u) throw new CareCircleError('ERR_NOT_FOUND', `no user ${username}`);
     const password = generateSecret(15);
-    this.deps.store.users.setPasswordHash(u.id, await hashSecret(password));
-    this.deps.store.audit.record(this.now(), this.actor, 'user.reset_password', u.id);
+    await this.deps.store.users.setPasswordHash(u.id, await this.hash(password));
+    await this.deps.store.audit.record(this.now(), this.actor, 'user.reset_password', u.id);
     return password;
   }
 }

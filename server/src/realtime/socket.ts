@@ -2,6 +2,7 @@
  * socket.io live updates. A client is admitted only with a valid session (handshake
  * `auth.token` or the session cookie) and is joined to exactly the rooms its role and scope
  * allow: staff to their site, family to their relative, admin and supervisors to every site.
+ * What is sent comes from the live push (live-push.ts), a consumer of the alert stream.
  */
 import type { Server as HttpServer } from 'node:http';
 import {
@@ -16,23 +17,29 @@ import {
 import fastifyCookie from '@fastify/cookie';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { AlertBus } from '../alerts/alert.bus';
-import type { AuthService } from '../auth/auth.service';
+import { type AuthService, tokenHash } from '../auth/auth.service';
 import { scopeOf } from '../auth/scope';
-import { tokenHash } from '../storage/sqlite/users.repository';
-import type { StateStore } from '../storage/state-store';
+import type { StateStore } from '../storage/ports';
 
 interface SocketData {
   user: User;
   /** The session's token, kept to re-check it; never sent anywhere or logged. */
   token: string;
   tokenHash: string;
+  /** The sites whose rooms it joins, worked out at admission. */
+  siteIds: string[];
 }
 
 /** How often live connections re-check that their session still exists and has not expired. */
 export const SESSION_RECHECK_MS = 30_000;
 
-export interface Realtime {
+/** Where the live push sends what it read from the alert stream. */
+export interface LiveAudience {
+  alert(how: 'raised' | 'updated', alert: Alert): void;
+  residentStatus(change: ResidentStatusChange): void;
+}
+
+export interface Realtime extends LiveAudience {
   io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   close(): void;
 }
@@ -41,7 +48,6 @@ export function attachRealtime(deps: {
   httpServer: HttpServer;
   auth: AuthService;
   store: StateStore;
-  bus: AlertBus;
   logger: Logger;
 }): Realtime {
   const log = deps.logger.child({ module: 'realtime' });
@@ -60,21 +66,31 @@ export function attachRealtime(deps: {
     const cookieHeader = socket.handshake.headers.cookie;
     const fromCookie = cookieHeader ? fastifyCookie.parse(cookieHeader)[SESSION_COOKIE] : undefined;
     const token = fromAuth ?? fromCookie;
-    const user = deps.auth.authenticate(token);
-    if (!user || !token) {
-      next(new Error('ERR_UNAUTHENTICATED'));
-      return;
-    }
-    socket.data.user = user;
-    socket.data.token = token;
-    socket.data.tokenHash = tokenHash(token);
-    next();
+    const admit = async (): Promise<Error | null> => {
+      const user = await deps.auth.authenticate(token);
+      if (!user || !token) return new Error('ERR_UNAUTHENTICATED');
+      const scope = scopeOf(user);
+      socket.data.user = user;
+      socket.data.token = token;
+      socket.data.tokenHash = tokenHash(token);
+      socket.data.siteIds = scope.residentIds
+        ? []
+        : (scope.siteIds ?? (await deps.store.sites.list()).map((s) => s.id));
+      return null;
+    };
+    admit().then(
+      (refusal) => next(refusal ?? undefined),
+      (err: unknown) => {
+        log.error({ err }, 'socket admission failed');
+        next(new Error('ERR_UNAVAILABLE'));
+      },
+    );
   });
 
   io.on('connection', (socket) => {
     const user = socket.data.user;
     const scope = scopeOf(user);
-    const siteIds = scope.residentIds ? [] : (scope.siteIds ?? deps.store.sites.list().map((s) => s.id));
+    const siteIds = socket.data.siteIds;
     const joined = [
       rooms.user(user.id),
       ...siteIds.map((id) => rooms.site(id)),
@@ -90,10 +106,7 @@ export function attachRealtime(deps: {
     if (alert.residentId) targets.push(rooms.resident(alert.residentId));
     return io.to(targets);
   };
-  const onRaised = (alert: Alert) => toAudience(alert).emit('alert:raised', alert);
-  const onUpdated = (alert: Alert) => toAudience(alert).emit('alert:updated', alert);
-  const onStatus = (change: ResidentStatusChange) =>
-    io.to([rooms.site(change.siteId), rooms.resident(change.residentId)]).emit('resident:status', change);
+
   // A session that ends (logout) or expires takes its live connections with it.
   const onSessionEnded = (hash: string) => {
     for (const socket of io.of('/').sockets.values()) {
@@ -102,23 +115,28 @@ export function attachRealtime(deps: {
   };
   const recheck = setInterval(() => {
     for (const socket of io.of('/').sockets.values()) {
-      if (!deps.auth.authenticate(socket.data.token)) socket.disconnect(true);
+      deps.auth.authenticate(socket.data.token).then(
+        (user) => {
+          if (!user) socket.disconnect(true);
+        },
+        (err: unknown) => log.warn({ err }, 'session re-check failed; keeping the connection'),
+      );
     }
   }, SESSION_RECHECK_MS);
   recheck.unref();
   deps.auth.on('session:ended', onSessionEnded);
-  deps.bus.on('alert:raised', onRaised);
-  deps.bus.on('alert:updated', onUpdated);
-  deps.bus.on('resident:status', onStatus);
 
   return {
     io,
+    alert(how, alert) {
+      toAudience(alert).emit(how === 'raised' ? 'alert:raised' : 'alert:updated', alert);
+    },
+    residentStatus(change) {
+      io.to([rooms.site(change.siteId), rooms.resident(change.residentId)]).emit('resident:status', change);
+    },
     close() {
       clearInterval(recheck);
       deps.auth.off('session:ended', onSessionEnded);
-      deps.bus.off('alert:raised', onRaised);
-      deps.bus.off('alert:updated', onUpdated);
-      deps.bus.off('resident:status', onStatus);
       io.disconnectSockets(true);
       // The HTTP server itself is closed by Fastify.
       io.engine.close();

@@ -16,11 +16,10 @@ import type {
   User,
 } from '@carecircle/protocol';
 import pino, { type Logger } from 'pino';
-import { hashSecret } from '../auth/secrets';
-import { type Db, openDatabase } from '../storage/sqlite/database';
-import { SqliteJournal } from '../storage/sqlite/journal';
-import type { ResidentRecord } from '../storage/sqlite/residents.repository';
-import { createSqliteStateStore, type StateStore } from '../storage/state-store';
+import { hashSecret, TEST_COST } from '../auth/secrets';
+import type { LogConsumer } from '../logs/log.consumer';
+import { openStorage, type Storage } from '../storage/open';
+import type { AlertStreamEntry, ResidentRecord, StateStore } from '../storage/ports';
 
 /** 2026-11-29T03:12:00Z, the DESIGN example's timestamp. */
 export const T0 = Date.parse('2026-11-29T03:12:00Z');
@@ -52,39 +51,34 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export interface TestDb {
   dir: string;
   file: string;
-  db: Db;
+  storage: Storage;
   store: StateStore;
-  journal: SqliteJournal;
+  journal: Storage['journal'];
   clock: FakeClock;
   logger: Logger;
-  /** Closes the journal and the database, then removes the temp dir. */
+  /** Closes the storage, then removes the temp dir. */
   close(): Promise<void>;
 }
 
+/** The embedded storage, as the platform opens it, in a fresh temp dir. */
 export function createTestDb(): TestDb {
   const { dir, cleanup } = tempDir();
-  const file = join(dir, 'carecircle.db');
   const logger = silentLogger();
-  const db = openDatabase(file, logger);
-  const journal = new SqliteJournal(db);
+  const storage = openStorage({ dataDir: dir }, logger);
   return {
     dir,
-    file,
-    db,
-    store: createSqliteStateStore(db),
-    journal,
+    file: join(dir, 'carecircle.db'),
+    storage,
+    store: storage.store,
+    journal: storage.journal,
     clock: fakeClock(),
     logger,
     async close() {
-      await journal.close();
-      if (db.open) db.close();
+      await storage.close();
       cleanup();
     },
   };
 }
-
-/** Cheap scrypt parameters: verifySecret reads them from the hash, so logins still work. */
-const FAST_COST = { N: 1024, r: 8, p: 1 } as const;
 
 export interface World {
   siteA: string;
@@ -102,25 +96,25 @@ export interface World {
 }
 
 /** Two sites with residents and devices; ids are fixed so tests read easily. */
-export function seedWorld(store: StateStore, clock: Clock): World {
+export async function seedWorld(store: StateStore, clock: Clock): Promise<World> {
   const at = new Date(clock.now()).toISOString();
-  const siteA = store.sites.create({ name: 'Sunshine', kind: 'facility', tz: 'Asia/Shanghai' }, at).id;
-  const siteB = store.sites.create({ name: 'Heping', kind: 'station', tz: 'Asia/Shanghai' }, at).id;
-  const resA = store.residents.create({ siteId: siteA, homeId: null, name: 'Wang Xiuying', room: '101' }, at);
-  const resA2 = store.residents.create({ siteId: siteA, homeId: null, name: 'Li Guilan', room: '102' }, at);
-  const resB = store.residents.create({ siteId: siteB, homeId: null, name: 'Cao Yuzhen', room: null }, at);
-  const device = (id: string, siteId: string, residentId: string | null, type: DeviceType) =>
-    store.devices.create({ id, siteId, residentId, type, secretHash: 'scrypt$unused' }, at).id;
+  const siteA = (await store.sites.create({ name: 'Sunshine', kind: 'facility', tz: 'Asia/Shanghai' }, at)).id;
+  const siteB = (await store.sites.create({ name: 'Heping', kind: 'station', tz: 'Asia/Shanghai' }, at)).id;
+  const resA = await store.residents.create({ siteId: siteA, homeId: null, name: 'Wang Xiuying', room: '101' }, at);
+  const resA2 = await store.residents.create({ siteId: siteA, homeId: null, name: 'Li Guilan', room: '102' }, at);
+  const resB = await store.residents.create({ siteId: siteB, homeId: null, name: 'Cao Yuzhen', room: null }, at);
+  const device = async (id: string, siteId: string, residentId: string | null, type: DeviceType) =>
+    (await store.devices.create({ id, siteId, residentId, type, secretHash: 'scrypt$unused' }, at)).id;
   return {
     siteA,
     siteB,
     resA,
     resA2,
     resB,
-    devA: device('sos-a', siteA, resA.id, 'sos_button'),
-    devA2: device('wear-a', siteA, resA.id, 'wearable'),
-    devLoose: device('door-x', siteA, null, 'door_sensor'),
-    devB: device('sos-b', siteB, resB.id, 'sos_button'),
+    devA: await device('sos-a', siteA, resA.id, 'sos_button'),
+    devA2: await device('wear-a', siteA, resA.id, 'wearable'),
+    devLoose: await device('door-x', siteA, null, 'door_sensor'),
+    devB: await device('sos-b', siteB, resB.id, 'sos_button'),
   };
 }
 
@@ -136,7 +130,7 @@ export async function addUser(
       role: input.role,
       siteId: input.siteId ?? null,
       residentId: input.residentId ?? null,
-      passwordHash: await hashSecret(input.password ?? `${input.username}-pw`, FAST_COST),
+      passwordHash: await hashSecret(input.password ?? `${input.username}-pw`, TEST_COST),
     },
     new Date(clock.now()).toISOString(),
   );
@@ -174,9 +168,9 @@ export function deviceEvent<K extends EventKind>(
   } as DeviceEventOf<K>;
 }
 
-/** Entries as the journal would hand them to a consumer. */
+/** Entries as a one-partition journal would hand them to a consumer. */
 export function entries(events: readonly DeviceEvent[], firstOffset = 1) {
-  return events.map((event, i) => ({ offset: firstOffset + i, event }));
+  return events.map((event, i) => ({ partition: 0, offset: firstOffset + i, event }));
 }
 
 /** Resolves with the value passed to `resolve`; for handlers a test holds open. */
@@ -208,8 +202,9 @@ export async function seedUsers(store: StateStore, clock: Clock, world: World): 
 export interface TestApp extends TestDb {
   app: import('../http/app').App;
   world: World;
-  bus: import('../alerts/alert.bus').AlertBus;
   users: TestUsers;
+  /** The live push, consuming the alert stream into the app's sockets, as in the platform. */
+  live: LogConsumer<AlertStreamEntry>;
   /** The open SOS of resident A (site A) and of resident B (site B). */
   alertA: string;
   alertB: string;
@@ -219,58 +214,78 @@ export interface TestApp extends TestDb {
 
 /**
  * The HTTP app over real services and a temp database, with two sites, one open SOS in each,
- * and users whose password is `${username}-pw`. `health` and `metrics` are simple lambdas.
+ * users whose password is `${username}-pw`, and the live push running. `health` and `metrics`
+ * are simple lambdas.
  */
 export async function createTestApp(
-  overrides: { health?: () => import('@carecircle/protocol').HealthResponse; metrics?: () => string } = {},
+  overrides: {
+    health?: () => Promise<import('@carecircle/protocol').HealthResponse>;
+    metrics?: () => Promise<string>;
+  } = {},
 ): Promise<TestApp> {
   // Imported here so tests that need no HTTP do not load Fastify.
-  const [{ buildServer }, { AlertBus }, { AlertEngine }, { AlertService }, { AuthService }] = await Promise.all([
-    import('../http/app'),
-    import('../alerts/alert.bus'),
-    import('../alerts/alert.engine'),
-    import('../alerts/alert.service'),
-    import('../auth/auth.service'),
-  ]);
+  const [{ buildServer }, { AlertEngine }, { AlertService }, { AuthService }, { LogConsumer }, live] =
+    await Promise.all([
+      import('../http/app'),
+      import('../alerts/alert.engine'),
+      import('../alerts/alert.service'),
+      import('../auth/auth.service'),
+      import('../logs/log.consumer'),
+      import('../realtime/live-push'),
+    ]);
   const t = createTestDb();
-  const world = seedWorld(t.store, t.clock);
-  const bus = new AlertBus();
-  const engine = new AlertEngine({ store: t.store, journal: t.journal, clock: t.clock, bus, logger: t.logger });
-  engine.handle(
+  const world = await seedWorld(t.store, t.clock);
+  const engine = new AlertEngine({ store: t.store, clock: t.clock, logger: t.logger });
+  await engine.handle(
+    0,
     entries([
       deviceEvent('sos', { deviceId: world.devA, siteId: world.siteA, residentId: world.resA.id }),
       deviceEvent('sos', { deviceId: world.devB, siteId: world.siteB, residentId: world.resB.id }),
     ]),
   );
-  const alertIn = (siteId: string) => t.store.alerts.list({ limit: 1, siteIds: [siteId] })[0]!.id;
+  const alertIn = async (siteId: string) => (await t.store.alerts.list({ limit: 1, siteIds: [siteId] }))[0]!.id;
   const users = await seedUsers(t.store, t.clock, world);
 
   const app = await buildServer({
     store: t.store,
     auth: new AuthService({ store: t.store, clock: t.clock }),
-    alerts: new AlertService({ store: t.store, clock: t.clock, bus }),
-    bus,
+    alerts: new AlertService({ store: t.store, clock: t.clock }),
     health:
       overrides.health ??
-      (() => ({
+      (async () => ({
         status: 'ok',
         version: 'test',
         uptimeSeconds: 0,
-        checks: { database: t.store.healthy(), gateway: true },
-        journal: { head: t.journal.head(), consumers: {} },
+        checks: { database: await t.store.healthy(), gateway: true },
+        journal: { head: await t.journal.head(0), consumers: {} },
+        alerts: { head: await t.store.alertLog.head(0), consumers: {} },
       })),
-    metrics: overrides.metrics ?? (() => '# HELP carecircle_up Up\n# TYPE carecircle_up gauge\ncarecircle_up 1\n'),
+    metrics:
+      overrides.metrics ?? (async () => '# HELP carecircle_up Up\n# TYPE carecircle_up gauge\ncarecircle_up 1\n'),
     logger: t.logger,
     version: 'test',
   });
+  // What the seeding above announced was before anyone could listen: the push starts after it.
+  const seeded = await t.store.alertLog.head(0);
+  await t.store.offsets.commit('alerts', live.LIVE_PUSH_CONSUMER, 0, seeded);
+  const consumer = new LogConsumer<AlertStreamEntry>({
+    name: live.LIVE_PUSH_CONSUMER,
+    logName: 'alerts',
+    log: t.store.alertLog,
+    offsets: t.store.offsets,
+    handler: new live.LivePush({ store: t.store, audience: () => app.realtime }),
+    commit: 'after',
+    logger: t.logger,
+  });
+  await consumer.start();
   return {
     ...t,
     app,
     world,
-    bus,
     users,
-    alertA: alertIn(world.siteA),
-    alertB: alertIn(world.siteB),
+    live: consumer,
+    alertA: await alertIn(world.siteA),
+    alertB: await alertIn(world.siteB),
     async login(username) {
       const res = await app.inject({
         method: 'POST',
@@ -281,6 +296,7 @@ export async function createTestApp(
       return (res.json() as { token: string }).token;
     },
     async close() {
+      await consumer.stop();
       await app.close();
       await t.close();
     },

@@ -4,7 +4,7 @@
  * spool (DESIGN.md, "Server").
  */
 import type { DeviceEvent, JournalEntry } from '@carecircle/protocol';
-import type { ConsumerHandler } from '../journal/journal.consumer';
+import type { LogHandler } from '../logs/log.consumer';
 import type { ReadingPoint, ReadingStore } from './reading-store';
 
 export const READING_SINK_CONSUMER = 'reading-sink';
@@ -25,11 +25,11 @@ export function toPoint(event: DeviceEvent): ReadingPoint {
   };
 }
 
-export class ReadingSink implements ConsumerHandler {
+export class ReadingSink implements LogHandler<JournalEntry> {
   readonly stats = { written: 0 };
   constructor(private readonly store: ReadingStore) {}
 
-  async handle(entries: readonly JournalEntry[]): Promise<void> {
+  async handle(_partition: number, entries: readonly JournalEntry[]): Promise<void> {
     await this.store.write(entries.map((e) => toPoint(e.event)));
     this.stats.written += entries.length;
   }

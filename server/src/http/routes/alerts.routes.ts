@@ -35,11 +35,11 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const alerts = deps.store.alerts.list({
+      const alerts = await deps.store.alerts.list({
         limit: req.query.limit ?? 100,
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.kind ? { kind: req.query.kind } : {}),
-        ...listFilter(userOf(req), deps.store, req.query.site),
+        ...(await listFilter(userOf(req), deps.store, req.query.site)),
       });
       return { alerts };
     },
@@ -56,8 +56,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const alert = deps.alerts.visible(userOf(req), req.params.id);
-      return { alert, timeline: deps.store.alerts.timeline(alert.id) };
+      const alert = await deps.alerts.visible(userOf(req), req.params.id);
+      return { alert, timeline: await deps.store.alertStream.timeline(alert.id) };
     },
   );
 
@@ -86,7 +86,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
           response: { 200: AlertResponseSchema, ...errors },
         },
       },
-      async (req) => ({ alert: act(userOf(req), req.params.id, req.body?.note) }),
+      async (req) => ({ alert: await act(userOf(req), req.params.id, req.body?.note) }),
     );
   }
 
@@ -101,6 +101,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
         response: { 200: AlertResponseSchema, ...errors },
       },
     },
-    async (req) => ({ alert: deps.alerts.resolve(userOf(req), req.params.id, req.body.outcome, req.body.note) }),
+    async (req) => ({
+      alert: await deps.alerts.resolve(userOf(req), req.params.id, req.body.outcome, req.body.note),
+    }),
   );
 };

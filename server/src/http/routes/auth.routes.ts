@@ -44,7 +44,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       schema: { tags: ['auth'], response: { 204: Type.Null(), 401: ErrorResponseSchema } },
     },
     async (req, reply) => {
-      if (req.sessionToken) deps.auth.logout(req.sessionToken);
+      if (req.sessionToken) await deps.auth.logout(req.sessionToken);
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },
@@ -60,7 +60,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       const user = userOf(req);
       const scope = scopeOf(user);
       const siteIds = scope.siteIds ?? undefined;
-      const sites = deps.store.sites.list(user.role === 'family' && user.siteId ? [user.siteId] : siteIds);
+      const sites = await deps.store.sites.list(user.role === 'family' && user.siteId ? [user.siteId] : siteIds);
       return { user, sites };
     },
   );

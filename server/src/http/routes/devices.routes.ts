@@ -25,10 +25,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
     async (req) => {
       const user = userOf(req);
       const scope = scopeOf(user);
-      const devices: Device[] = deps.store.devices
-        .list(listFilter(user, deps.store, req.query.site).siteIds)
+      const { siteIds } = await listFilter(user, deps.store, req.query.site);
+      const devices: Device[] = (await deps.store.devices.list(siteIds))
         .filter((d) => canSee(scope, d))
-        .map(({ secretHash: _secret, ...d }) => d);
+        .map(({ secretHash: _secret, ...d }): Device => d);
       return { devices };
     },
   );

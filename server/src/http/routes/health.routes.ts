@@ -13,7 +13,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
       },
     },
     async (_req, reply) => {
-      const health = deps.health();
+      const health = await deps.health();
       return reply.status(health.status === 'ok' ? 200 : 503).send(health);
     },
   );

@@ -25,7 +25,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       },
     },
     async (req) => {
-      return { residents: deps.store.residents.board(listFilter(userOf(req), deps.store, req.query.site)) };
+      return { residents: await deps.store.residents.board(await listFilter(userOf(req), deps.store, req.query.site)) };
     },
   );
 
@@ -43,7 +43,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       },
     },
     async (req) => {
-      const [resident] = deps.store.residents.board({ residentIds: [req.params.id] });
+      const [resident] = await deps.store.residents.board({ residentIds: [req.params.id] });
       const visible = resident && canSee(scopeOf(userOf(req)), { ...resident, residentId: resident.id });
       if (!resident || !visible) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${req.params.id}`);
       return { resident };

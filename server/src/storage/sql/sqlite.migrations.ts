@@ -1,6 +1,7 @@
 /**
- * Versioned schema migrations. Append new versions; never edit one that has shipped.
- * Each runs in its own transaction together with its bookkeeping row.
+ * Versioned schema migrations for SQLite. Append new versions; never edit one that has shipped.
+ * Each runs in its own transaction together with its bookkeeping row. A PostgreSQL adapter
+ * carries its own list with the same versions and the same tables (`schema.ts`).
  */
 export interface Migration {
   version: number;
@@ -147,6 +148,73 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX readings_resident_kind_ts ON readings(resident_id, kind, ts);
       CREATE INDEX readings_device_ts ON readings(device_id, ts);
+    `,
+  },
+  {
+    version: 2,
+    name: 'the core: partitioned logs, the alert stream, offsets per log, consumer and partition',
+    sql: `
+      -- The journal gains a partition (the site's, see partitionOf); existing rows are partition 0
+      -- of a one-partition journal.
+      ALTER TABLE journal ADD COLUMN "partition" INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX journal_partition_offset ON journal("partition", "offset");
+
+      -- Offsets per log, consumer and partition, committed with the consumer's state.
+      CREATE TABLE consumer_positions (
+        log TEXT NOT NULL,
+        consumer TEXT NOT NULL,
+        "partition" INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
+        PRIMARY KEY (log, consumer, "partition")
+      );
+      INSERT INTO consumer_positions (log, consumer, "partition", "offset")
+        SELECT 'journal', name, 0, "offset" FROM consumer_offsets;
+      DROP TABLE consumer_offsets;
+
+      -- The head of each partition of each log written inside units of work: an append bumps it
+      -- in the same transaction, so offsets are gapless and in commit order on every engine.
+      CREATE TABLE log_heads (
+        log TEXT NOT NULL,
+        "partition" INTEGER NOT NULL,
+        head INTEGER NOT NULL,
+        PRIMARY KEY (log, "partition")
+      );
+
+      -- The durable alert stream: every change to an alert, appended with the change. An
+      -- alert's timeline is its entries.
+      CREATE TABLE alert_stream (
+        "partition" INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
+        site_id TEXT NOT NULL,
+        resident_id TEXT,
+        alert_id TEXT REFERENCES alerts(id),
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        event_id TEXT,
+        outcome TEXT,
+        note TEXT,
+        alert TEXT,
+        PRIMARY KEY ("partition", "offset")
+      );
+      CREATE INDEX alert_stream_alert ON alert_stream(alert_id, "partition", "offset");
+      -- The old timeline becomes the start of the stream (a one-partition stream); its entries
+      -- were announced when they happened, so the live push starts after them.
+      INSERT INTO alert_stream ("partition", "offset", site_id, resident_id, alert_id, at, action, from_state,
+          to_state, actor_type, actor_id, actor_name, event_id, outcome, note, alert)
+        SELECT 0, e.seq, a.site_id, a.resident_id, e.alert_id, e.at, e.action, e.from_state, e.to_state,
+          e.actor_type, e.actor_id, e.actor_name, e.event_id, e.outcome, e.note, NULL
+        FROM alert_events e JOIN alerts a ON a.id = e.alert_id;
+      INSERT INTO log_heads (log, "partition", head)
+        SELECT 'alerts', 0, MAX("offset") FROM alert_stream HAVING COUNT(*) > 0;
+      INSERT INTO consumer_positions (log, consumer, "partition", "offset")
+        SELECT 'alerts', 'live-push', 0, MAX("offset") FROM alert_stream HAVING COUNT(*) > 0;
+      DROP TABLE alert_events;
+      CREATE INDEX sessions_user ON sessions(user_id);
     `,
   },
 ];

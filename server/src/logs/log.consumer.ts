@@ -1,0 +1,236 @@
+/**
+ * A consumer of a durable log with its own committed offsets (the Kafka model), for the device
+ * journal and the alert stream alike. It wakes when entries are appended, reads each partition
+ * in batches and moves its offset only after its handler succeeded. A handler that throws or
+ * rejects is retried with back-off, alone: no other consumer re-applies anything and the
+ * process stays up (CONVENTIONS.md 13).
+ *
+ * Two ways to commit:
+ * - `handler`: the handler commits the offset itself, in the unit of work that holds its state
+ *   changes, so each entry changes state exactly once (the alert engine).
+ * - `after`: the consumer commits once the handler resolved; for handlers whose effect is
+ *   idempotent or outside the store (the live push, the time-series sink). A crash between the
+ *   effect and the commit repeats the effect once, after the restart.
+ */
+import type { DurableLog, MetricSample } from '@carecircle/protocol';
+import type { Logger } from 'pino';
+import type { ConsumerOffsets, LogName } from '../storage/ports';
+
+export interface LogHandler<E> {
+  /** Handles entries of one partition, oldest first. */
+  handle(partition: number, entries: readonly E[]): Promise<void>;
+}
+
+export interface LogConsumerOptions<E extends { partition: number; offset: number }> {
+  name: string;
+  logName: LogName;
+  log: DurableLog<E>;
+  offsets: ConsumerOffsets;
+  handler: LogHandler<E>;
+  commit: 'handler' | 'after';
+  logger: Logger;
+  batchSize?: number;
+  /** Back-off after a failure: doubles from `minRetryMs` up to `maxRetryMs`. */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+  /** A safety net for appends whose notice was lost (another process appended). */
+  pollMs?: number;
+  /**
+   * Wait this long after a wake-up before reading, so that what arrives meanwhile goes into the
+   * same batch (Kafka's `linger.ms`). 0 (the default) handles at once: the alert engine must.
+   */
+  lingerMs?: number;
+}
+
+export interface ConsumerPosition {
+  /** Entries not yet handled, summed over partitions. */
+  lag: number;
+  /** Offsets summed over partitions (one partition: the offset itself). */
+  offset: number;
+}
+
+export class LogConsumer<E extends { partition: number; offset: number }> {
+  readonly stats = { handled: 0, failures: 0 };
+  private readonly offsets = new Map<number, number>();
+  private running = false;
+  private started: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private retryMs: number;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: LogConsumerOptions<E>) {
+    this.retryMs = opts.minRetryMs ?? 100;
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get logName(): LogName {
+    return this.opts.logName;
+  }
+
+  private partitions(): number[] {
+    return Array.from({ length: this.opts.log.partitions }, (_, p) => p);
+  }
+
+  /** Reads the committed offsets, then handles what is there and whatever arrives. */
+  start(): Promise<void> {
+    if (this.started) return this.started;
+    this.running = true;
+    this.started = (async () => {
+      for (const p of this.partitions()) {
+        this.offsets.set(p, await this.opts.offsets.get(this.opts.logName, this.opts.name, p));
+      }
+      if (!this.running) return;
+      this.unsubscribe = this.opts.log.onAppend(() => this.wake());
+      this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
+      this.pollTimer.unref();
+      this.wake();
+    })();
+    return this.started;
+  }
+
+  /** Finishes the batch in hand, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.started?.catch(() => {});
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.retryTimer = this.pollTimer = this.lingerTimer = null;
+    await this.draining;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves once everything appended so far has been handled (for tests and shutdown). */
+  async idle(): Promise<void> {
+    await this.started;
+    while (this.running) {
+      const busy = this.draining !== null || this.retryTimer !== null || this.lingerTimer !== null;
+      if (!busy && (await this.caughtUp())) return;
+      // Wait for the pass under way (or start one); never wake a busy consumer from here: that
+      // would chain passes back to back and starve the event loop.
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        if (!busy) this.wake();
+      });
+    }
+  }
+
+  async position(): Promise<ConsumerPosition> {
+    let lag = 0;
+    let offset = 0;
+    for (const p of this.partitions()) {
+      const mine = this.offsets.get(p) ?? 0;
+      offset += mine;
+      lag += Math.max(0, (await this.opts.log.head(p)) - mine);
+    }
+    return { lag, offset };
+  }
+
+  async samples(): Promise<MetricSample[]> {
+    const labels = { log: this.opts.logName, consumer: this.opts.name };
+    const { lag } = await this.position();
+    return [
+      {
+        name: 'carecircle_consumer_lag',
+        help: 'Log entries not yet handled',
+        type: 'gauge',
+        values: [{ labels, value: lag }],
+      },
+      {
+        name: 'carecircle_consumer_handled_total',
+        help: 'Log entries handled (committed) since start',
+        type: 'counter',
+        values: [{ labels, value: this.stats.handled }],
+      },
+      {
+        name: 'carecircle_consumer_failures_total',
+        help: 'Batches that failed and were retried',
+        type: 'counter',
+        values: [{ labels, value: this.stats.failures }],
+      },
+    ];
+  }
+
+  private async caughtUp(): Promise<boolean> {
+    for (const p of this.partitions()) {
+      if ((this.offsets.get(p) ?? 0) < (await this.opts.log.head(p))) return false;
+    }
+    return true;
+  }
+
+  private wake(): void {
+    if (!this.running || this.retryTimer || this.lingerTimer) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    const linger = this.opts.lingerMs ?? 0;
+    if (linger > 0) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = null;
+        this.startDrain();
+      }, linger);
+      return;
+    }
+    this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (!this.running || this.draining) return;
+    this.again = false;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.again && this.running && !this.retryTimer) this.wake();
+      for (const w of this.idleWaiters.splice(0)) w();
+    });
+  }
+
+  /** One pass over every partition until each is empty or a batch failed. */
+  private async drain(): Promise<void> {
+    const { log, handler, name, logger, logName } = this.opts;
+    const batchSize = this.opts.batchSize ?? 500;
+    for (const partition of this.partitions()) {
+      while (this.running) {
+        const after = this.offsets.get(partition) ?? 0;
+        let last: number;
+        try {
+          const entries = await log.read(partition, after, batchSize);
+          const tail = entries.at(-1);
+          if (!tail) break;
+          last = tail.offset;
+          await handler.handle(partition, entries);
+          if (this.opts.commit === 'after') await this.opts.offsets.commit(logName, name, partition, last);
+          this.offsets.set(partition, last);
+          this.stats.handled += entries.length;
+          this.retryMs = this.opts.minRetryMs ?? 100;
+          // Storage calls may settle without ever leaving the microtask queue (an in-process
+          // database): let sockets and timers in between batches of a long backlog.
+          await new Promise((resolve) => setImmediate(resolve));
+        } catch (err) {
+          this.stats.failures += 1;
+          logger.warn(
+            { err, consumer: name, log: logName, partition, offset: after, retryMs: this.retryMs },
+            'consumer batch failed',
+          );
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.wake();
+          }, this.retryMs);
+          this.retryTimer.unref?.();
+          this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 5000);
+          return;
+        }
+      }
+    }
+  }
+}

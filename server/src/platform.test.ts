@@ -1,0 +1,166 @@
+/**
+ * The side effects of an alert are consumers of the durable alert stream, each with its own
+ * offset (issue "The core", CONVENTIONS.md 13): a consumer that throws or rejects retries its own
+ * work alone. The alert is not applied twice, the process stays up, the live push and the other
+ * consumers go on, and the failed consumer catches up once it works again.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Alert, ClientToServerEvents, ServerToClientEvents } from '@carecircle/protocol';
+import { topics } from '@carecircle/protocol';
+import mqtt from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_COST } from './auth/secrets';
+import type { LogHandler } from './logs/log.consumer';
+import { Platform } from './platform';
+import { openStorage } from './storage/open';
+import type { AlertStreamEntry } from './storage/ports';
+import { deferred, silentLogger, tempDir } from './testing/fixtures';
+
+/** A consumer that records what it was handed and can be told to fail, by throwing or by rejecting. */
+class Steerable implements LogHandler<AlertStreamEntry> {
+  failing = true;
+  calls = 0;
+  readonly handled: AlertStreamEntry[] = [];
+  private waiters: { until: (h: AlertStreamEntry[]) => boolean; resolve: () => void }[] = [];
+
+  constructor(private readonly how: 'throw' | 'reject' | 'never') {}
+
+  handle(_partition: number, entries: readonly AlertStreamEntry[]): Promise<void> {
+    this.calls += 1;
+    for (const w of this.waiters.filter((w) => w.until(this.handled))) w.resolve();
+    if (this.how !== 'never' && this.failing) {
+      if (this.how === 'throw') throw new Error('consumer broke (sync)');
+      return Promise.reject(new Error('consumer broke (async)'));
+    }
+    this.handled.push(...entries);
+    for (const w of this.waiters.splice(0)) {
+      if (w.until(this.handled)) w.resolve();
+      else this.waiters.push(w);
+    }
+    return Promise.resolve();
+  }
+
+  /** Resolves once `until` holds (checked at every call). */
+  when(until: (handled: AlertStreamEntry[]) => boolean): Promise<void> {
+    if (until(this.handled)) return Promise.resolve();
+    const d = deferred();
+    this.waiters.push({ until, resolve: d.resolve });
+    return d.promise;
+  }
+}
+
+let cleanup: () => void;
+let platform: Platform;
+const throwing = new Steerable('throw');
+const rejecting = new Steerable('reject');
+const healthy = new Steerable('never');
+
+beforeEach(async () => {
+  const dir = tempDir();
+  cleanup = dir.cleanup;
+  const logger = silentLogger();
+  platform = new Platform({
+    config: { dataDir: dir.dir, host: '127.0.0.1', httpPort: 0, mqttPort: 0, mqttWsPort: null, logLevel: 'silent' },
+    logger,
+    storage: openStorage({ dataDir: dir.dir }, logger),
+    hashCost: TEST_COST,
+    subscribers: [
+      { name: 'throws', handler: throwing },
+      { name: 'rejects', handler: rejecting },
+      { name: 'healthy', handler: healthy },
+    ],
+  });
+});
+
+afterEach(async () => {
+  await platform.stop();
+  cleanup();
+});
+
+describe('alert-stream consumers that fail', () => {
+  it('leave the SOS applied once and the others unaffected, and catch up once they work', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const p = platform.provisioning;
+      const site = await p.addSite({ name: 'Sunshine' });
+      const resident = await p.addResident({ siteId: site.id, name: '王秀英' });
+      const { device, secret } = await p.addDevice({ siteId: site.id, residentId: resident.id, type: 'sos_button' });
+      const { password } = await p.addUser({ username: 'nurse', role: 'staff', siteId: site.id });
+      const ports = await platform.start();
+
+      const base = `http://127.0.0.1:${ports.httpPort}`;
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'nurse', password }),
+      });
+      const { token } = (await login.json()) as { token: string };
+      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(base, {
+        auth: { token },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      await new Promise((resolve) => socket.once('ready', resolve));
+      const raised: Alert[] = [];
+      socket.on('alert:raised', (a) => raised.push(a));
+      const pushed = new Promise<void>((resolve) => socket.once('alert:raised', () => resolve()));
+
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqttPort}`, {
+        clientId: device.id,
+        username: device.id,
+        password: secret,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
+      await client.publishAsync(
+        topics.event(device.id),
+        JSON.stringify({ v: 1, eventId: 'sos-1', ts: new Date().toISOString(), type: 'sos' }),
+        { qos: 1 },
+      );
+      await client.endAsync();
+
+      // The healthy consumer and the live push get the alert while the other two keep failing.
+      await healthy.when((h) => h.some((e) => e.action === 'raised'));
+      await pushed;
+      await throwing.when(() => throwing.calls >= 2);
+      await rejecting.when(() => rejecting.calls >= 2);
+      expect(throwing.handled).toEqual([]);
+      expect(rejecting.handled).toEqual([]);
+
+      const [alert] = await platform.store.alerts.list({ limit: 10 });
+      expect(alert).toMatchObject({ kind: 'sos', count: 1, state: 'open' });
+      const timeline = await platform.store.alertStream.timeline(alert!.id);
+      expect(timeline.map((e) => e.action)).toEqual(['raised']);
+      expect(raised.map((a) => a.id)).toEqual([alert!.id]);
+
+      // Repaired, each catches up on exactly what it missed, once.
+      throwing.failing = false;
+      rejecting.failing = false;
+      await throwing.when((h) => h.some((e) => e.action === 'raised'));
+      await rejecting.when((h) => h.some((e) => e.action === 'raised'));
+      await platform.idle();
+      const ids = (h: AlertStreamEntry[]) => h.map((e) => `${e.partition}:${e.offset}`);
+      expect(ids(throwing.handled)).toEqual(ids(healthy.handled));
+      expect(ids(rejecting.handled)).toEqual(ids(healthy.handled));
+      expect(new Set(ids(healthy.handled)).size).toBe(healthy.handled.length);
+
+      // Nothing was applied twice, nothing was pushed twice, nothing escaped as a rejection.
+      expect((await platform.store.alerts.get(alert!.id))?.count).toBe(1);
+      expect((await platform.store.alertStream.timeline(alert!.id)).map((e) => e.action)).toEqual(['raised']);
+      expect(raised).toHaveLength(1);
+      expect(unhandled).toEqual([]);
+      const health = await platform.health();
+      expect(health.alerts.consumers).toMatchObject({
+        throws: { lag: 0 },
+        rejects: { lag: 0 },
+        'live-push': { lag: 0 },
+      });
+      socket.disconnect();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});

@@ -1,0 +1,278 @@
+/**
+ * The state store's ports (DESIGN.md, "Storage"): one async interface per repository, with no
+ * engine type in any of them, and a unit of work that commits a consumer's state changes
+ * together with its offset. The embedded adapter is SQL on SQLite (`storage/sql/`); a
+ * PostgreSQL adapter is the same queries through another Kysely dialect.
+ */
+import type {
+  Actor,
+  Alert,
+  AlertKind,
+  AlertState,
+  AlertTimelineEntry,
+  DeviceRecord,
+  DeviceType,
+  DurableLog,
+  Outcome,
+  Resident,
+  ResidentStatusChange,
+  Role,
+  Severity,
+  Site,
+  User,
+} from '@carecircle/protocol';
+
+export interface HomeRecord {
+  id: string;
+  siteId: string;
+  address: string;
+  lat: number;
+  lon: number;
+}
+
+export interface ResidentRecord {
+  id: string;
+  siteId: string;
+  homeId: string | null;
+  name: string;
+  room: string | null;
+}
+
+/** A device with how it last reported and its credential's hash (never the secret itself). */
+export interface DeviceState extends DeviceRecord {
+  secretHash: string;
+  online: boolean | null;
+  lastSeenAt: string | null;
+  battery: number | null;
+}
+
+export interface SitesRepository {
+  create(input: { name: string; kind: Site['kind']; tz: string }, now: string): Promise<Site>;
+  get(id: string): Promise<Site | null>;
+  findByName(name: string): Promise<Site | null>;
+  /** Ordered by name; only `ids` when given. */
+  list(ids?: readonly string[]): Promise<Site[]>;
+  addHome(input: Omit<HomeRecord, 'id'>, now: string): Promise<HomeRecord>;
+  getHome(id: string): Promise<HomeRecord | null>;
+}
+
+export interface BoardFilter {
+  siteIds?: readonly string[];
+  residentIds?: readonly string[];
+}
+
+export interface ResidentsRepository {
+  create(input: Omit<ResidentRecord, 'id'>, now: string): Promise<ResidentRecord>;
+  get(id: string): Promise<ResidentRecord | null>;
+  /** Ordered by room, then name. */
+  listBySite(siteId: string): Promise<ResidentRecord[]>;
+  /**
+   * The live-board view: a resident is `alert` with an active care alert, `device_problem` with
+   * an active technical alert or a device that reported itself offline, else `ok`. Ordered by
+   * site, room, name.
+   */
+  board(filter: BoardFilter): Promise<Resident[]>;
+  /** A resident's board status as the live update carries it; null for an unknown resident. */
+  statusChange(residentId: string): Promise<ResidentStatusChange | null>;
+}
+
+export interface DevicesRepository {
+  create(
+    input: { siteId: string; residentId: string | null; type: DeviceType; secretHash: string; id?: string },
+    now: string,
+  ): Promise<DeviceRecord>;
+  get(id: string): Promise<DeviceState | null>;
+  /** Ordered by site, then id; only the given sites when `siteIds` is set. */
+  list(siteIds?: readonly string[]): Promise<DeviceState[]>;
+  /** False for an unknown device. */
+  setEnabled(id: string, enabled: boolean): Promise<boolean>;
+  setSecretHash(id: string, secretHash: string): Promise<void>;
+  /**
+   * Liveness as the device reports it: `lastSeenAt` only moves forward; `online` and `battery`
+   * are left alone when not given. Answers whether `online` changed.
+   */
+  touch(id: string, seenAt: string, patch?: { online?: boolean; battery?: number }): Promise<boolean>;
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  siteId: string | null;
+  residentId: string | null;
+  passwordHash: string;
+}
+
+export interface UsersRepository {
+  create(input: NewUser, now: string): Promise<User>;
+  get(id: string): Promise<User | null>;
+  findByUsername(username: string): Promise<(User & { passwordHash: string }) | null>;
+  /** Also ends every session of that user. */
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+/** Sessions are keyed by a hash of their token; the token itself is never stored. */
+export interface SessionsRepository {
+  create(input: { tokenHash: string; userId: string; now: string; expiresAt: string }): Promise<void>;
+  /** The user behind a live session, or null (unknown or expired at `now`). */
+  userFor(tokenHash: string, now: string): Promise<User | null>;
+  delete(tokenHash: string): Promise<void>;
+  purgeExpired(now: string): Promise<number>;
+}
+
+export interface NewAlert {
+  id: string;
+  siteId: string;
+  residentId: string | null;
+  deviceId: string;
+  /** What "one active alert per (resident or device, kind)" is keyed on. */
+  subject: string;
+  kind: AlertKind;
+  severity: Severity;
+  eventTs: string;
+  at: string;
+}
+
+export interface AlertFilter {
+  state?: AlertState | 'active';
+  siteIds?: readonly string[];
+  residentIds?: readonly string[];
+  kind?: AlertKind;
+  limit: number;
+}
+
+export interface AlertPatch {
+  acknowledgedBy?: Actor;
+  outcome?: Outcome;
+  note?: string | null;
+}
+
+/**
+ * Alerts as they are now. Writes here change the alert only; what happened to it is written
+ * to the alert stream in the same unit of work (see `AlertChanges`, which does both).
+ */
+export interface AlertsRepository {
+  get(id: string): Promise<Alert | null>;
+  findActive(subject: string, kind: AlertKind): Promise<Alert | null>;
+  /** Critical first, then newest. */
+  list(filter: AlertFilter): Promise<Alert[]>;
+  insert(alert: NewAlert): Promise<void>;
+  /** A repeat of the same condition while the alert is active: count + 1. */
+  bump(id: string, eventTs: string, at: string): Promise<void>;
+  /** Compare-and-set on the state: false when the alert was no longer in `from`. */
+  transition(id: string, from: AlertState, to: AlertState, at: string, patch: AlertPatch): Promise<boolean>;
+  countActive(): Promise<number>;
+}
+
+/** What changed on an alert (or, for `device_status`, on a resident's devices). */
+export const ALERT_STREAM_ACTIONS = ['raised', 'repeated', 'transition', 'cancel_declined', 'device_status'] as const;
+export type AlertStreamAction = (typeof ALERT_STREAM_ACTIONS)[number];
+
+export interface AlertStreamAppend {
+  siteId: string;
+  residentId: string | null;
+  /** Null only for `device_status`. */
+  alertId: string | null;
+  at: string;
+  action: AlertStreamAction;
+  fromState: AlertState | null;
+  toState: AlertState | null;
+  actor: Actor;
+  eventId?: string | null;
+  outcome?: Outcome | null;
+  note?: string | null;
+  /** The alert as it stands after this change; null only for `device_status`. */
+  alert: Alert | null;
+}
+
+/** One entry of the durable alert stream (DESIGN.md, "Data flow"). */
+export interface AlertStreamEntry extends Required<AlertStreamAppend> {
+  partition: number;
+  offset: number;
+}
+
+/** The writing half of the alert stream: only inside a unit of work, with the change itself. */
+export interface AlertStreamWriter {
+  append(entry: AlertStreamAppend): Promise<AlertStreamEntry>;
+  /** An alert's timeline: its entries, oldest first. */
+  timeline(alertId: string): Promise<AlertTimelineEntry[]>;
+}
+
+/** The reading half: a durable log like the journal, read by consumers with their own offsets. */
+export type AlertStream = DurableLog<AlertStreamEntry>;
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actorType: Actor['type'];
+  actorId: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+/** Append-only record of who did what (logins, provisioning, alert actions). Never holds secrets. */
+export interface AuditRepository {
+  record(
+    at: string,
+    actor: Actor,
+    action: string,
+    target: string | null,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
+  /** Newest first. */
+  list(limit?: number): Promise<AuditEntry[]>;
+}
+
+/** The logs consumers read; a consumer's offsets are kept per log, consumer and partition. */
+export type LogName = 'journal' | 'alerts';
+
+/**
+ * Consumer offsets, kept with the consumers' state (not as broker acks), so that a consumer
+ * that commits its changes and its offset in one unit of work handles each entry exactly once.
+ */
+export interface ConsumerOffsets {
+  /** 0 for a consumer that never committed. */
+  get(log: LogName, consumer: string, partition: number): Promise<number>;
+  /** Moves forward only: committing an older offset leaves the newer one. */
+  commit(log: LogName, consumer: string, partition: number, offset: number): Promise<void>;
+}
+
+/** Every repository, bound to one unit of work (or to autocommit outside of one). */
+export interface Repositories {
+  sites: SitesRepository;
+  residents: ResidentsRepository;
+  devices: DevicesRepository;
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  alerts: AlertsRepository;
+  alertStream: AlertStreamWriter;
+  audit: AuditRepository;
+  offsets: ConsumerOffsets;
+}
+
+export interface UnitOfWork extends Repositories {
+  /**
+   * Runs `fn` so that its changes are undone alone if it throws (a savepoint), and rethrows.
+   * The surrounding unit of work goes on.
+   */
+  savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T>;
+}
+
+export interface StateStore extends Repositories {
+  /**
+   * Runs `fn` in one unit of work: all its changes commit together or none do. Readers of the
+   * alert stream hear of entries only after the commit.
+   */
+  transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T>;
+  /** The alert stream, for its consumers. */
+  readonly alertLog: AlertStream;
+  /**
+   * True when `err` says the store itself is unavailable (busy, full, I/O, gone), so the work
+   * should be retried later; false when the work itself is at fault.
+   */
+  isTransient(err: unknown): boolean;
+  /** True while the store answers (and, for a file, can write). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}

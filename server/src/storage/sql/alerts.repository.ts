@@ -1,0 +1,172 @@
+import {
+  ACTIVE_ALERT_STATES,
+  type Actor,
+  type Alert,
+  type AlertKind,
+  type AlertState,
+  alertCategory,
+  type Outcome,
+  SEVERITIES,
+  type Severity,
+} from '@carecircle/protocol';
+import { type Kysely, sql } from 'kysely';
+import type { AlertFilter, AlertPatch, AlertsRepository, NewAlert } from '../ports';
+import type { Tables } from './schema';
+
+function selectAlerts(db: Kysely<Tables>) {
+  return db
+    .selectFrom('alerts as a')
+    .leftJoin('residents as r', 'r.id', 'a.resident_id')
+    .select([
+      'a.id',
+      'a.site_id',
+      'a.resident_id',
+      'r.name as resident_name',
+      'r.room',
+      'a.device_id',
+      'a.kind',
+      'a.severity',
+      'a.state',
+      'a.count',
+      'a.first_event_ts',
+      'a.last_event_ts',
+      'a.raised_at',
+      'a.updated_at',
+      'a.acknowledged_at',
+      'a.acknowledged_by',
+      'a.resolved_at',
+      'a.outcome',
+      'a.note',
+    ]);
+}
+
+type Row = NonNullable<Awaited<ReturnType<ReturnType<typeof selectAlerts>['executeTakeFirst']>>>;
+
+function toAlert(r: Row): Alert {
+  const kind = r.kind as AlertKind;
+  return {
+    id: r.id,
+    siteId: r.site_id,
+    residentId: r.resident_id,
+    residentName: r.resident_name ?? null,
+    room: r.room ?? null,
+    deviceId: r.device_id,
+    kind,
+    category: alertCategory(kind),
+    severity: r.severity as Severity,
+    state: r.state as AlertState,
+    count: Number(r.count),
+    firstEventTs: r.first_event_ts,
+    lastEventTs: r.last_event_ts,
+    raisedAt: r.raised_at,
+    updatedAt: r.updated_at,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by ? (JSON.parse(r.acknowledged_by) as Actor) : null,
+    resolvedAt: r.resolved_at,
+    outcome: r.outcome as Outcome | null,
+    note: r.note,
+  };
+}
+
+/** Severity rank from the contract's order (critical first), as SQL. */
+function severityRank() {
+  return sql<number>`CASE a.severity ${sql.join(
+    SEVERITIES.map((s, i) => sql`WHEN ${s} THEN ${i}`),
+    sql` `,
+  )} ELSE ${SEVERITIES.length} END`;
+}
+
+export class SqlAlertsRepository implements AlertsRepository {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async get(id: string): Promise<Alert | null> {
+    const r = await selectAlerts(this.db).where('a.id', '=', id).executeTakeFirst();
+    return r ? toAlert(r) : null;
+  }
+
+  async findActive(subject: string, kind: AlertKind): Promise<Alert | null> {
+    const r = await selectAlerts(this.db)
+      .where('a.subject', '=', subject)
+      .where('a.kind', '=', kind)
+      .where('a.state', 'in', ACTIVE_ALERT_STATES)
+      .executeTakeFirst();
+    return r ? toAlert(r) : null;
+  }
+
+  async list(f: AlertFilter): Promise<Alert[]> {
+    if (f.siteIds?.length === 0 || f.residentIds?.length === 0) return [];
+    let q = selectAlerts(this.db);
+    if (f.state === 'active') q = q.where('a.state', 'in', ACTIVE_ALERT_STATES);
+    else if (f.state) q = q.where('a.state', '=', f.state);
+    if (f.kind) q = q.where('a.kind', '=', f.kind);
+    if (f.siteIds) q = q.where('a.site_id', 'in', f.siteIds);
+    if (f.residentIds) q = q.where('a.resident_id', 'in', f.residentIds);
+    const rows = await q
+      .orderBy(severityRank())
+      .orderBy('a.raised_at', 'desc')
+      .orderBy('a.id')
+      .limit(f.limit)
+      .execute();
+    return rows.map(toAlert);
+  }
+
+  async insert(a: NewAlert): Promise<void> {
+    await this.db
+      .insertInto('alerts')
+      .values({
+        id: a.id,
+        site_id: a.siteId,
+        resident_id: a.residentId,
+        device_id: a.deviceId,
+        subject: a.subject,
+        kind: a.kind,
+        severity: a.severity,
+        state: 'open' satisfies AlertState,
+        count: 1,
+        first_event_ts: a.eventTs,
+        last_event_ts: a.eventTs,
+        raised_at: a.at,
+        updated_at: a.at,
+      })
+      .execute();
+  }
+
+  async bump(id: string, eventTs: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('alerts')
+      .set((eb) => ({
+        count: eb('count', '+', 1),
+        last_event_ts: eb.case().when('last_event_ts', '<', eventTs).then(eventTs).else(eb.ref('last_event_ts')).end(),
+        updated_at: at,
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async transition(id: string, from: AlertState, to: AlertState, at: string, patch: AlertPatch): Promise<boolean> {
+    const closing: readonly AlertState[] = ['resolved', 'cancelled'];
+    const r = await this.db
+      .updateTable('alerts')
+      .set({
+        state: to,
+        updated_at: at,
+        ...(patch.acknowledgedBy ? { acknowledged_at: at, acknowledged_by: JSON.stringify(patch.acknowledgedBy) } : {}),
+        ...(closing.includes(to) ? { resolved_at: at } : {}),
+        ...(patch.outcome ? { outcome: patch.outcome } : {}),
+        ...(patch.note ? { note: patch.note } : {}),
+      })
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async countActive(): Promise<number> {
+    const r = await this.db
+      .selectFrom('alerts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', 'in', ACTIVE_ALERT_STATES)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}

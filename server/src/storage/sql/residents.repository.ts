@@ -1,0 +1,97 @@
+import { ACTIVE_ALERT_STATES, CARE_ALERT_KINDS, type Resident, type ResidentStatusChange } from '@carecircle/protocol';
+import type { Kysely } from 'kysely';
+import { newId } from '../ids';
+import type { BoardFilter, ResidentRecord, ResidentsRepository } from '../ports';
+import type { Tables } from './schema';
+
+const COLUMNS = ['id', 'site_id as siteId', 'home_id as homeId', 'name', 'room'] as const;
+
+export class SqlResidentsRepository implements ResidentsRepository {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async create(input: Omit<ResidentRecord, 'id'>, now: string): Promise<ResidentRecord> {
+    const r: ResidentRecord = { id: newId('res'), ...input };
+    await this.db
+      .insertInto('residents')
+      .values({ id: r.id, site_id: r.siteId, home_id: r.homeId, name: r.name, room: r.room, created_at: now })
+      .execute();
+    return r;
+  }
+
+  async get(id: string): Promise<ResidentRecord | null> {
+    return (await this.db.selectFrom('residents').select(COLUMNS).where('id', '=', id).executeTakeFirst()) ?? null;
+  }
+
+  async listBySite(siteId: string): Promise<ResidentRecord[]> {
+    return this.db
+      .selectFrom('residents')
+      .select(COLUMNS)
+      .where('site_id', '=', siteId)
+      .orderBy('room')
+      .orderBy('name')
+      .execute();
+  }
+
+  async board(filter: BoardFilter): Promise<Resident[]> {
+    if (filter.siteIds?.length === 0 || filter.residentIds?.length === 0) return [];
+    let q = this.db
+      .selectFrom('residents as r')
+      .select((eb) => [
+        'r.id',
+        'r.site_id as siteId',
+        'r.home_id as homeId',
+        'r.name',
+        'r.room',
+        eb
+          .selectFrom('alerts as a')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('a.resident_id', '=', 'r.id')
+          .where('a.state', 'in', ACTIVE_ALERT_STATES)
+          .where('a.kind', 'in', CARE_ALERT_KINDS)
+          .as('careAlerts'),
+        eb
+          .selectFrom('alerts as a')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('a.resident_id', '=', 'r.id')
+          .where('a.state', 'in', ACTIVE_ALERT_STATES)
+          .as('activeAlerts'),
+        eb
+          .selectFrom('devices as d')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('d.resident_id', '=', 'r.id')
+          .where('d.online', '=', 0)
+          .as('offlineDevices'),
+        eb
+          .selectFrom('devices as d')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('d.resident_id', '=', 'r.id')
+          .as('deviceCount'),
+      ])
+      .orderBy('r.site_id')
+      .orderBy('r.room')
+      .orderBy('r.name');
+    if (filter.siteIds) q = q.where('r.site_id', 'in', filter.siteIds);
+    if (filter.residentIds) q = q.where('r.id', 'in', filter.residentIds);
+    const rows = await q.execute();
+    return rows.map((r) => {
+      const care = Number(r.careAlerts ?? 0);
+      const active = Number(r.activeAlerts ?? 0);
+      const offline = Number(r.offlineDevices ?? 0);
+      return {
+        id: r.id,
+        siteId: r.siteId,
+        homeId: r.homeId,
+        name: r.name,
+        room: r.room,
+        status: care > 0 ? 'alert' : active > 0 || offline > 0 ? 'device_problem' : 'ok',
+        activeAlerts: active,
+        deviceCount: Number(r.deviceCount ?? 0),
+      };
+    });
+  }
+
+  async statusChange(residentId: string): Promise<ResidentStatusChange | null> {
+    const [r] = await this.board({ residentIds: [residentId] });
+    return r ? { residentId: r.id, siteId: r.siteId, status: r.status, activeAlerts: r.activeAlerts } : null;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The tables as the query layer sees them (Kysely's typed schema). The same tables exist on
+ * every engine; booleans are stored as 0/1 and timestamps as ISO-8601 text, so one query
+ * serves SQLite and PostgreSQL alike.
+ */
+import type { Generated } from 'kysely';
+
+export interface SitesTable {
+  id: string;
+  name: string;
+  kind: string;
+  tz: string;
+  created_at: string;
+}
+
+export interface HomesTable {
+  id: string;
+  site_id: string;
+  address: string;
+  lat: number;
+  lon: number;
+  created_at: string;
+}
+
+export interface ResidentsTable {
+  id: string;
+  site_id: string;
+  home_id: string | null;
+  name: string;
+  room: string | null;
+  created_at: string;
+}
+
+export interface DevicesTable {
+  id: string;
+  site_id: string;
+  resident_id: string | null;
+  type: string;
+  secret_hash: string;
+  enabled: Generated<number>;
+  online: number | null;
+  last_seen_at: string | null;
+  battery: number | null;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  site_id: string | null;
+  resident_id: string | null;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  site_id: string;
+  resident_id: string | null;
+  device_id: string;
+  subject: string;
+  kind: string;
+  severity: string;
+  state: string;
+  count: Generated<number>;
+  first_event_ts: string;
+  last_event_ts: string;
+  raised_at: string;
+  updated_at: string;
+  acknowledged_at: string | null;
+  /** JSON of the claiming actor. */
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  outcome: string | null;
+  note: string | null;
+}
+
+export interface AlertStreamTable {
+  partition: number;
+  offset: number;
+  site_id: string;
+  resident_id: string | null;
+  alert_id: string | null;
+  at: string;
+  action: string;
+  from_state: string | null;
+  to_state: string | null;
+  actor_type: string;
+  actor_id: string;
+  actor_name: string;
+  event_id: string | null;
+  outcome: string | null;
+  note: string | null;
+  /** JSON of the alert after the change. */
+  alert: string | null;
+}
+
+export interface LogHeadsTable {
+  log: string;
+  partition: number;
+  head: number;
+}
+
+export interface ConsumerPositionsTable {
+  log: string;
+  consumer: string;
+  partition: number;
+  offset: number;
+}
+
+export interface AuditLogTable {
+  seq: Generated<number>;
+  at: string;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  target: string | null;
+  detail: string | null;
+}
+
+export interface JournalTable {
+  offset: Generated<number>;
+  partition: number;
+  event_id: string;
+  device_id: string;
+  kind: string;
+  received_at: string;
+  body: string;
+}
+
+export interface DeadLettersTable {
+  id: Generated<number>;
+  device_id: string;
+  topic: string;
+  reason: string;
+  detail: string;
+  payload: Uint8Array;
+  received_at: string;
+}
+
+export interface ReadingsTable {
+  id: Generated<number>;
+  site_id: string;
+  resident_id: string | null;
+  device_id: string;
+  kind: string;
+  ts: string;
+  /** JSON of the numeric, boolean and text fields. */
+  fields: string;
+}
+
+export interface Tables {
+  sites: SitesTable;
+  homes: HomesTable;
+  residents: ResidentsTable;
+  devices: DevicesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  alerts: AlertsTable;
+  alert_stream: AlertStreamTable;
+  log_heads: LogHeadsTable;
+  consumer_positions: ConsumerPositionsTable;
+  audit_log: AuditLogTable;
+  journal: JournalTable;
+  dead_letters: DeadLettersTable;
+  readings: ReadingsTable;
+}

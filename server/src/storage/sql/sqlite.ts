@@ -1,0 +1,99 @@
+/**
+ * Opens the embedded SQLite database (the `libsql` binding: its binary ships in the npm
+ * registry, so a fresh machine needs no compiler) and brings its schema up to date, then puts
+ * the Kysely query layer over it. All queries share this one connection, one at a time, which
+ * is what SQLite wants of a single process.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import Database from 'libsql';
+import type { Logger } from 'pino';
+import type { Tables } from './schema';
+import { migrations as defaultMigrations, type Migration } from './sqlite.migrations';
+
+export interface SqliteDatabase {
+  db: Kysely<Tables>;
+  /** The database file. */
+  file: string;
+  close(): Promise<void>;
+}
+
+/** SQLite result codes that say the database, not the work, is the problem: retry later. */
+const TRANSIENT_SQLITE = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_NOMEM',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+];
+
+export function isTransientSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return TRANSIENT_SQLITE.some((c) => code === c || code.startsWith(`${c}_`));
+  // The connection was closed under the work (shutdown): the work is fine, the store is gone.
+  return err instanceof TypeError && /database connection is not open/i.test(err.message);
+}
+
+type Raw = InstanceType<typeof Database>;
+
+export function openSqlite(
+  file: string,
+  logger: Logger,
+  migrations: readonly Migration[] = defaultMigrations,
+): SqliteDatabase {
+  mkdirSync(dirname(file), { recursive: true });
+  const raw = new Database(file);
+  // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
+  // commit returns. That is what lets the gateway send a PUBACK after a journal append.
+  raw.exec('PRAGMA journal_mode = WAL');
+  raw.exec('PRAGMA synchronous = FULL');
+  raw.exec('PRAGMA foreign_keys = ON');
+  raw.exec('PRAGMA busy_timeout = 5000');
+  migrate(raw, migrations, logger);
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: raw }) });
+  let closed = false;
+  return {
+    db,
+    file,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy(); // closes the connection once the query in hand is done
+    },
+  };
+}
+
+function migrate(raw: Raw, migrations: readonly Migration[], logger: Logger): void {
+  raw.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    (raw.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const record = raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    raw.exec('BEGIN IMMEDIATE');
+    try {
+      raw.exec(m.sql);
+      record.run([m.version, m.name, new Date().toISOString()]);
+      raw.exec('COMMIT');
+    } catch (err) {
+      raw.exec('ROLLBACK');
+      throw err;
+    }
+    logger.info({ version: m.version, name: m.name }, 'applied migration');
+  }
+}
+
+/** The highest applied migration (for tests and diagnostics). */
+export async function schemaVersion(db: Kysely<Tables>): Promise<number> {
+  const row = await db
+    .selectFrom('schema_migrations' as never)
+    .select((eb) => eb.fn.max<number>('version' as never).as('v'))
+    .executeTakeFirst();
+  return (row as { v: number | null } | undefined)?.v ?? 0;
+}

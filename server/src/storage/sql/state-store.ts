@@ -1,0 +1,91 @@
+/**
+ * The state store on SQL: every repository over one Kysely instance, and units of work as
+ * database transactions. The engine is the dialect's business; nothing here is SQLite's.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Repositories, StateStore, UnitOfWork } from '../ports';
+import { SqlAlertStream, SqlAlertStreamWriter } from './alert-stream';
+import { SqlAlertsRepository } from './alerts.repository';
+import { SqlAuditRepository } from './audit.repository';
+import { SqlDevicesRepository } from './devices.repository';
+import { SqlConsumerOffsets } from './offsets.repository';
+import { SqlResidentsRepository } from './residents.repository';
+import type { Tables } from './schema';
+import { SqlSitesRepository } from './sites.repository';
+import { SqlSessionsRepository, SqlUsersRepository } from './users.repository';
+
+export interface SqlStateStoreOptions {
+  db: Kysely<Tables>;
+  /** Partitions of the alert stream (fixed for the life of the database). */
+  alertPartitions?: number;
+  isTransient: (err: unknown) => boolean;
+  /** Closes the connection(s) behind `db`. */
+  close: () => Promise<void>;
+}
+
+function repositories(db: Kysely<Tables>, partitions: number, written: (partition: number) => void): Repositories {
+  return {
+    sites: new SqlSitesRepository(db),
+    residents: new SqlResidentsRepository(db),
+    devices: new SqlDevicesRepository(db),
+    users: new SqlUsersRepository(db),
+    sessions: new SqlSessionsRepository(db),
+    alerts: new SqlAlertsRepository(db),
+    alertStream: new SqlAlertStreamWriter(db, partitions, written),
+    audit: new SqlAuditRepository(db),
+    offsets: new SqlConsumerOffsets(db),
+  };
+}
+
+export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
+  const { db } = opts;
+  const partitions = opts.alertPartitions ?? 1;
+  const alertLog = new SqlAlertStream(db, partitions);
+  let savepoints = 0;
+  // Outside a unit of work each statement commits on its own, so an append is announced at once.
+  const base = repositories(db, partitions, (p) => setImmediate(() => alertLog.committed([p])));
+
+  function unitOfWork(trx: Kysely<Tables>, written: Set<number>): UnitOfWork {
+    const repos = repositories(trx, partitions, (p) => written.add(p));
+    return {
+      ...repos,
+      async savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+        const name = sql.id(`sp_${++savepoints}`);
+        await sql`SAVEPOINT ${name}`.execute(trx);
+        const inner = new Set<number>();
+        try {
+          const result = await fn(unitOfWork(trx, inner));
+          await sql`RELEASE SAVEPOINT ${name}`.execute(trx);
+          for (const p of inner) written.add(p);
+          return result;
+        } catch (err) {
+          await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(trx);
+          await sql`RELEASE SAVEPOINT ${name}`.execute(trx);
+          throw err;
+        }
+      },
+    };
+  }
+
+  return {
+    ...base,
+    alertLog,
+    async transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+      const written = new Set<number>();
+      const result = await db.transaction().execute((trx) => fn(unitOfWork(trx, written)));
+      // Readers hear of entries only once they are committed, on the next turn.
+      if (written.size > 0) setImmediate(() => alertLog.committed(written));
+      return result;
+    },
+    isTransient: opts.isTransient,
+    async healthy() {
+      try {
+        await sql`SELECT 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: opts.close,
+  };
+}
