@@ -46,7 +46,15 @@ export async function serve(env: NodeJS.ProcessEnv, hooks: ServeHooks = {}): Pro
     process.stderr.write(`CareCircle cannot start: ${message}\n`);
     return 1;
   }
-  const beforeStop = await hooks.afterStart?.(platform, ports, config, logger);
+  let beforeStop: (() => Promise<void>) | undefined;
+  try {
+    beforeStop = await hooks.afterStart?.(platform, ports, config, logger);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`CareCircle cannot start: ${message}\n`);
+    await platform.stop();
+    return 1;
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -1,11 +1,11 @@
 /**
- * The newcomer's command: `main.ts --demo` (what `pnpm demo` runs) seeds a facility of at least
- * 20 residents, prints one-time passwords, and its simulated devices report live.
+ * The newcomer's command: `simulators/src/demo/main.ts` (what `pnpm demo` runs) seeds a facility
+ * of at least 20 residents, prints one-time passwords, and its simulated devices report live.
  */
 import type { Device, Resident } from '@carecircle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, login, metric, waitFor } from '../support/api';
-import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
+import { type PlatformProcess, removeDir, startDemo, tempDir } from '../support/harness';
 
 describe('pnpm demo', () => {
   let dir: string;
@@ -13,7 +13,7 @@ describe('pnpm demo', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    demo = await startPlatform(dir, {}, ['--demo']);
+    demo = await startDemo(dir);
   });
 
   afterAll(async () => {

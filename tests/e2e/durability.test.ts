@@ -1,14 +1,15 @@
 /**
- * Issue #2, durability: an SOS that received its PUBACK is in the journal even if the process
- * is killed with SIGKILL right after; after a restart the alert exists exactly once, and a
- * device that resends (it never saw the PUBACK) does not make a second one.
+ * Durability: an SOS that received its PUBACK is in the journal even if the process is killed
+ * with SIGKILL right after; after a restart the alert exists exactly once, every change to it is
+ * on the alert stream once, the live push handles every stream entry it had not committed
+ * exactly once, and a device that resends (it never saw the PUBACK) does not make a second one.
  */
 import { join } from 'node:path';
-import type { Alert } from '@carecircle/protocol';
+import type { Alert, HealthResponse } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
-import Database from 'better-sqlite3';
+import Database from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, listAlerts, login, sos, waitFor } from '../support/api';
+import { alertDetail, connectDevice, getJson, listAlerts, login, metric, sos, waitFor } from '../support/api';
 import { type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
 
@@ -64,9 +65,14 @@ describe('durability across SIGKILL', () => {
     const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
     const rows = db
       .prepare('SELECT event_id AS eventId FROM journal WHERE device_id = ? ORDER BY "offset"')
-      .all(world.device.id) as { eventId: string }[];
+      .all([world.device.id]) as { eventId: string }[];
+    // Where the live push had got to when it died; the restart must push exactly what follows.
+    const pushedBefore = db
+      .prepare(`SELECT "offset" FROM consumer_positions WHERE log = 'alerts' AND consumer = 'live-push'`)
+      .all() as { offset: number }[];
     db.close();
     expect(rows.map((r) => r.eventId)).toEqual(['kill-0', 'kill-1', 'kill-2', 'kill-3', 'kill-4']);
+    const committedBefore = pushedBefore[0]?.offset ?? 0;
 
     platform = await startPlatform(dir);
     const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
@@ -76,6 +82,25 @@ describe('durability across SIGKILL', () => {
       'the alert with all five presses',
     );
     expect(alert).toMatchObject({ kind: 'sos', residentId: world.residentA, state: 'open' });
+    // Each press once on the alert stream, which is the alert's timeline.
+    const { body: detail } = await alertDetail(platform.baseUrl, token, alert.id);
+    expect(detail.timeline.map((e) => e.action)).toEqual(['raised', 'repeated', 'repeated', 'repeated', 'repeated']);
+    expect(detail.timeline.map((e) => e.eventId)).toEqual(['kill-0', 'kill-1', 'kill-2', 'kill-3', 'kill-4']);
+    // The live push caught up, and handled every entry past its committed offset exactly once.
+    const caughtUp = await waitFor(
+      async () => {
+        const { body } = await getJson<HealthResponse>(platform!.baseUrl, '/api/v1/health', token);
+        return body.alerts.consumers['live-push']?.lag === 0 ? body : undefined;
+      },
+      10_000,
+      'the live push to catch up',
+    );
+    const pushedSinceRestart = await metric(platform.baseUrl, 'carecircle_consumer_handled_total', {
+      log: 'alerts',
+      consumer: 'live-push',
+    });
+    expect(pushedSinceRestart).toBe(caughtUp.alerts.head - committedBefore);
+    expect(caughtUp.alerts.consumers['live-push']?.offset).toBe(caughtUp.alerts.head);
 
     // The device resends one it never saw acknowledged: dropped as a duplicate.
     const again = await connectDevice(platform.mqttUrl, world.device);
@@ -115,16 +140,20 @@ describe('durability across SIGKILL', () => {
     expect(p.logs.some((l) => l.includes('"shutting down"'))).toBe(true);
 
     const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
-    const head = (db.prepare('SELECT MAX("offset") AS head FROM journal').get() as { head: number }).head;
-    const offsets = db.prepare('SELECT name, "offset" FROM consumer_offsets ORDER BY name').all();
-    const raised = db.prepare('SELECT COUNT(*) AS n FROM alerts WHERE device_id = ?').get(world.neighbour.id) as {
+    const [journal] = db.prepare('SELECT MAX("offset") AS head FROM journal').all() as { head: number }[];
+    const [stream] = db.prepare(`SELECT head FROM log_heads WHERE log = 'alerts'`).all() as { head: number }[];
+    const offsets = db
+      .prepare('SELECT log, consumer, "offset" FROM consumer_positions ORDER BY log, consumer')
+      .all() as { log: string; consumer: string; offset: number }[];
+    const [raised] = db.prepare('SELECT COUNT(*) AS n FROM alerts WHERE device_id = ?').all([world.neighbour.id]) as {
       n: number;
-    };
+    }[];
     db.close();
     expect(offsets).toEqual([
-      { name: 'alert-engine', offset: head },
-      { name: 'reading-sink', offset: head },
+      { log: 'alerts', consumer: 'live-push', offset: stream!.head },
+      { log: 'journal', consumer: 'alert-engine', offset: journal!.head },
+      { log: 'journal', consumer: 'reading-sink', offset: journal!.head },
     ]);
-    expect(raised.n).toBe(1);
+    expect(raised!.n).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Starts the real platform for end-to-end tests: as a child process (`server/src/main.ts`) on
- * free ports with a temporary data directory, exactly as `pnpm start` runs it.
+ * Starts the real platform for end-to-end tests: as a child process (`server/src/main.ts`, or
+ * the demo's `simulators/src/demo/main.ts`) on free ports with a temporary data directory,
+ * exactly as `pnpm start` (or `pnpm demo`) runs it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -65,13 +66,35 @@ function platformEnv(dataDir: string, extra: Record<string, string>): NodeJS.Pro
   };
 }
 
+/** What `pnpm start` runs. */
+const PLATFORM_ENTRY = 'server/src/main.ts';
+/** What `pnpm demo` runs: the platform, seeded, with a simulated fleet. */
+const DEMO_ENTRY = 'simulators/src/demo/main.ts';
+
 /** Starts `server/src/main.ts` and resolves once it logged the ports it listens on. */
-export async function startPlatform(
+export function startPlatform(
   dataDir: string,
   extraEnv: Record<string, string> = {},
   args: string[] = [],
 ): Promise<PlatformProcess> {
-  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts'), ...args], {
+  return startEntry(PLATFORM_ENTRY, dataDir, extraEnv, args);
+}
+
+/**
+ * Starts the demo and resolves once the platform inside it is up; the seed is in by then, the
+ * fleet and the banner follow (wait for the banner with `line()`).
+ */
+export function startDemo(dataDir: string, extraEnv: Record<string, string> = {}): Promise<PlatformProcess> {
+  return startEntry(DEMO_ENTRY, dataDir, extraEnv, []);
+}
+
+async function startEntry(
+  entry: string,
+  dataDir: string,
+  extraEnv: Record<string, string>,
+  args: string[],
+): Promise<PlatformProcess> {
+  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: platformEnv(dataDir, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -172,7 +195,7 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
 
 /** Runs the main process to completion (for start-up failures). */
 export function runPlatform(dataDir: string, extraEnv: Record<string, string>): Promise<SpawnResult> {
-  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/main.ts')], platformEnv(dataDir, extraEnv));
+  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, PLATFORM_ENTRY)], platformEnv(dataDir, extraEnv));
 }
 
 /**

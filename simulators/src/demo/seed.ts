@@ -5,8 +5,7 @@
  * the old ones cannot be shown again).
  */
 import type { DeviceType, Role } from '@carecircle/protocol';
-import type { ProvisioningService } from '../provisioning/provisioning.service';
-import type { StateStore } from '../storage/state-store';
+import type { ProvisioningService, StateStore } from '@carecircle/server';
 
 export const DEMO_FACILITY = '阳光颐养院 Sunshine Care Home';
 export const DEMO_STATION = '和平社区服务站 Heping Community Station';
@@ -76,32 +75,42 @@ function devicesFor(index: number, atHome: boolean): DeviceType[] {
   return types;
 }
 
+/**
+ * `provisioning` is the caller's: the demo passes the platform's own (so the gateway's cache
+ * hears of rotated secrets), tests pass one with a cheap hash cost.
+ */
 export async function seedDemo(provisioning: ProvisioningService, store: StateStore): Promise<DemoSeed> {
   const facility =
-    store.sites.findByName(DEMO_FACILITY) ?? provisioning.addSite({ name: DEMO_FACILITY, kind: 'facility' });
-  const station = store.sites.findByName(DEMO_STATION) ?? provisioning.addSite({ name: DEMO_STATION, kind: 'station' });
+    (await store.sites.findByName(DEMO_FACILITY)) ??
+    (await provisioning.addSite({ name: DEMO_FACILITY, kind: 'facility' }));
+  const station =
+    (await store.sites.findByName(DEMO_STATION)) ??
+    (await provisioning.addSite({ name: DEMO_STATION, kind: 'station' }));
 
   const residents: { id: string; name: string; siteId: string; atHome: boolean }[] = [];
   const existing = new Map(
-    [...store.residents.listBySite(facility.id), ...store.residents.listBySite(station.id)].map((r) => [r.name, r]),
+    [...(await store.residents.listBySite(facility.id)), ...(await store.residents.listBySite(station.id))].map((r) => [
+      r.name,
+      r,
+    ]),
   );
-  FACILITY_RESIDENTS.forEach((name, i) => {
+  for (const [i, name] of FACILITY_RESIDENTS.entries()) {
     const room = `${Math.floor(i / 8) + 1}${String((i % 8) + 1).padStart(2, '0')}`;
-    const r = existing.get(name) ?? provisioning.addResident({ siteId: facility.id, name, room });
+    const r = existing.get(name) ?? (await provisioning.addResident({ siteId: facility.id, name, room }));
     residents.push({ id: r.id, name, siteId: facility.id, atHome: false });
-  });
+  }
   for (const h of HOME_RESIDENTS) {
     let r = existing.get(h.name);
     if (!r) {
-      const home = provisioning.addHome({ siteId: station.id, address: h.address, lat: h.lat, lon: h.lon });
-      r = provisioning.addResident({ siteId: station.id, homeId: home.id, name: h.name });
+      const home = await provisioning.addHome({ siteId: station.id, address: h.address, lat: h.lat, lon: h.lon });
+      r = await provisioning.addResident({ siteId: station.id, homeId: home.id, name: h.name });
     }
     residents.push({ id: r.id, name: h.name, siteId: station.id, atHome: true });
   }
 
   const issuing: Promise<DemoDevice>[] = [];
   const byResident = new Map<string, { id: string; type: DeviceType }[]>();
-  for (const d of store.devices.list()) {
+  for (const d of await store.devices.list()) {
     if (!d.residentId) continue;
     byResident.set(d.residentId, [...(byResident.get(d.residentId) ?? []), { id: d.id, type: d.type }]);
   }
@@ -129,7 +138,7 @@ export async function seedDemo(provisioning: ProvisioningService, store: StateSt
   ];
   const users: DemoUser[] = [];
   for (const w of wanted) {
-    const password = store.users.findByUsername(w.username)
+    const password = (await store.users.findByUsername(w.username))
       ? await provisioning.resetPassword(w.username)
       : (await provisioning.addUser(w)).password;
     const site = w.siteId === facility.id ? facility.name : w.siteId === station.id ? station.name : null;

@@ -1,0 +1,166 @@
+/**
+ * README.md's "Send an event yourself", run as written next to a running demo: its shell
+ * blocks go command by command through one `bash` session (what `pnpm carecircle`, mosquitto_pub
+ * and curl really print), with only what cannot be known before the run substituted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACTIVE_ALERT_STATES, type Alert, type AlertListResponse } from '@carecircle/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DATA_DIR } from '../../simulators/src/demo/hooks';
+import { listAlerts, login, waitFor } from '../support/api';
+import { type PlatformProcess, ROOT, removeDir, startDemo, tempDir } from '../support/harness';
+import { openShell, type Shell, type ShellResult } from '../support/shell';
+
+const SECTION = '## Send an event yourself';
+
+/** The section's ```sh blocks, each split into commands (a line and its `\` continuations). */
+function readmeCommands(): string[][] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n${SECTION}\n`);
+  if (start < 0) throw new Error(`README.md has no section "${SECTION}"`);
+  const rest = readme.slice(start + SECTION.length + 2);
+  const next = rest.search(/^#{1,3} /m);
+  const section = next < 0 ? rest : rest.slice(0, next);
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  return blocks.map((block) => {
+    const commands: string[] = [];
+    let current: string[] = [];
+    for (const line of block.split('\n')) {
+      if (current.length === 0 && line.trim() === '') continue;
+      current.push(line);
+      if (!line.endsWith('\\')) {
+        commands.push(current.join('\n'));
+        current = [];
+      }
+    }
+    return commands;
+  });
+}
+
+/** What the steps print that later steps name by placeholder. */
+interface Provisioned {
+  siteId?: string;
+  residentId?: string;
+  deviceId?: string;
+  secret?: string;
+  password?: string;
+}
+
+describe('README: send an event yourself', () => {
+  let dir: string;
+  let decoy: string;
+  let demo: PlatformProcess;
+  let shell: Shell | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    decoy = tempDir('cc-e2e-not-the-demo-');
+    demo = await startDemo(dir);
+  });
+
+  afterAll(async () => {
+    await shell?.close();
+    await demo?.stop();
+    removeDir(dir);
+    removeDir(decoy);
+  });
+
+  // Four `pnpm carecircle` runs, each a Node start-up that loads the server's TypeScript (~4 s
+  // apiece on an idle 2-core machine): the README's steps as written cannot be made cheaper,
+  // so the budget is sized for a loaded machine rather than for the happy path.
+  it('provisions with the CLI, publishes with mosquitto_pub and lists the SOS alert with curl', async () => {
+    const blocks = readmeCommands();
+    expect(blocks, 'two shell blocks: provision and publish, then log in and list').toHaveLength(2);
+    const [provision, listing] = blocks as [string[], string[]];
+
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CARECIRCLE_')) env[k] = v;
+    // The reader's shell has no data directory set, so the CLI would write to the default
+    // `./data`; here that is a decoy, so steps that forget to point the CLI at the demo's
+    // directory fail as they would for the reader, and a developer's `./data` stays untouched.
+    env.CARECIRCLE_DATA_DIR = decoy;
+    env.npm_config_update_notifier = 'false';
+    // `pnpm` by name, as the README has it: scripts/bootstrap.sh installs it here when it is
+    // not on the PATH already.
+    const privatePnpm = join(ROOT, '.tools/node_modules/.bin');
+    if (existsSync(privatePnpm)) env.PATH = `${privatePnpm}:${env.PATH ?? ''}`;
+    shell = openShell(env);
+
+    const got: Provisioned = {};
+    const used = new Set<string>();
+    const substitute = (command: string): string => {
+      let out = command;
+      const swap = (name: string, pattern: RegExp, value: string | undefined) => {
+        if (value === undefined || out.search(pattern) < 0) return;
+        out = out.replace(pattern, value);
+        used.add(name);
+      };
+      // The demo's directory relative to the repository would be a developer's real demo
+      // data; this demo runs on the test's own. The README must name the demo's default.
+      const exported = /^export CARECIRCLE_DATA_DIR=(\S+)/m.exec(out);
+      if (exported) expect(exported[1], 'the directory the README exports').toBe(DEMO_DATA_DIR);
+      swap('data dir', /^(export CARECIRCLE_DATA_DIR=)\S+/m, `$1'${dir}'`);
+      // Fixed ports could belong to a demo the developer is running; this one listens on free ones.
+      swap('mqtt port', /-p 1883\b/g, `-p ${demo.mqttPort}`);
+      swap('http port', /\blocalhost:8080\b/g, `localhost:${demo.httpPort}`);
+      // Ids, the secret and the one-time password are generated by the steps before: the
+      // README can only show placeholders for them.
+      swap('site id', /\bsite_…/g, got.siteId);
+      swap('resident id', /\bres_…/g, got.residentId);
+      swap('device id', /\bdev_…/g, got.deviceId);
+      swap('secret', /<secret>/g, got.secret);
+      swap('password', /"password":"…"/g, got.password && `"password":"${got.password}"`);
+      return out;
+    };
+    const step = async (command: string): Promise<ShellResult> => {
+      const written = substitute(command);
+      const r = await shell!.run(written);
+      expect(r.code, `${written}\n${r.stderr}`).toBe(0);
+      return r;
+    };
+
+    let published: ShellResult | undefined;
+    for (const command of provision) {
+      const r = await step(command);
+      const made = /pnpm carecircle (\w+) add\b/.exec(command)?.[1];
+      if (made) {
+        const record = JSON.parse(r.stdout) as { id: string; secret?: string; password?: string };
+        if (made === 'site') got.siteId = record.id;
+        else if (made === 'resident') got.residentId = record.id;
+        else if (made === 'device') Object.assign(got, { deviceId: record.id, secret: record.secret });
+        else if (made === 'user') got.password = record.password;
+      }
+      if (command.startsWith('mosquitto_pub')) published = r;
+    }
+    expect(published, 'a mosquitto_pub step').toBeDefined();
+    expect(published!.stderr).toBe('');
+    expect(got).toMatchObject({
+      siteId: expect.any(String),
+      residentId: expect.any(String),
+      deviceId: expect.any(String),
+      secret: expect.any(String),
+      password: expect.any(String),
+    });
+
+    // The PUBACK means the event is in the journal; the alert engine raises the alert a moment
+    // later. A reader takes longer than that to type the next block; the test waits for it.
+    const token = await login(demo.baseUrl, 'nurse1', got.password!);
+    await waitFor(
+      async () => (await listAlerts(demo.baseUrl, token, '?state=active')).find((a) => a.residentId === got.residentId),
+      10_000,
+      'the SOS alert',
+    );
+
+    let last: ShellResult | undefined;
+    for (const command of listing) last = await step(command);
+    const listed = JSON.parse(last!.stdout) as Partial<AlertListResponse>;
+    expect(listed, 'the alert list').toHaveProperty('alerts');
+    const ours = listed.alerts!.filter((a) => a.residentId === got.residentId);
+    expect(ours).toEqual([expect.objectContaining<Partial<Alert>>({ kind: 'sos', deviceId: got.deviceId })]);
+    expect(ACTIVE_ALERT_STATES).toContain(ours[0]!.state);
+    expect([...used].sort()).toEqual(
+      ['data dir', 'device id', 'http port', 'mqtt port', 'password', 'resident id', 'secret', 'site id'].sort(),
+    );
+  }, 180_000);
+});
