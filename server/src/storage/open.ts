@@ -10,14 +10,15 @@ import type { Config } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
 import type { StateStore } from './ports';
 import { SqlDeadLetters } from './sql/dead-letters';
-import { SqlJournal } from './sql/journal';
+import { type JournalStats, SqlJournal } from './sql/journal';
 import { SqlReadingStore } from './sql/reading-store';
 import { isTransientSqliteError, openSqlite } from './sql/sqlite';
 import { createSqlStateStore } from './sql/state-store';
 
 export interface Storage {
   store: StateStore;
-  journal: Journal & { samples(): MetricSample[] };
+  /** Any journal adapter counts its appends, duplicates, write batches and failures. */
+  journal: Journal & { samples(): MetricSample[]; readonly stats: JournalStats };
   readings: ReadingStore;
   deadLetters: DeadLetterStore;
   /** What backs it, for the start-up log line. */

@@ -89,7 +89,8 @@ export interface DevicesRepository {
   setSecretHash(id: string, secretHash: string): Promise<void>;
   /**
    * Liveness as the device reports it: `lastSeenAt` only moves forward; `online` and `battery`
-   * are left alone when not given. Answers whether `online` changed.
+   * are left alone when not given, and by a report older than the last one (out of order or
+   * replayed). Answers whether `online` changed; false for an unknown device.
    */
   touch(id: string, seenAt: string, patch?: { online?: boolean; battery?: number }): Promise<boolean>;
 }

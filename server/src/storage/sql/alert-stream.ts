@@ -14,7 +14,9 @@ import {
   partitionOf,
 } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AlertStream, AlertStreamAction, AlertStreamAppend, AlertStreamEntry, AlertStreamWriter } from '../ports';
+import { notifyEach } from './notify';
 import type { AlertStreamTable, Tables } from './schema';
 
 const LOG = 'alerts';
@@ -113,6 +115,7 @@ export class SqlAlertStream implements AlertStream {
   constructor(
     private readonly db: Kysely<Tables>,
     readonly partitions: number,
+    private readonly logger?: Logger,
   ) {}
 
   async read(partition: number, after: number, limit: number): Promise<AlertStreamEntry[]> {
@@ -144,6 +147,6 @@ export class SqlAlertStream implements AlertStream {
 
   /** Called by the store once a unit of work that appended to `partitions` has committed. */
   committed(partitions: Iterable<number>): void {
-    for (const p of partitions) for (const l of this.listeners) l(p);
+    for (const p of partitions) notifyEach(this.listeners, p, this.logger);
   }
 }

@@ -103,11 +103,12 @@ export class SqlDevicesRepository implements DevicesRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!before) return false;
-    const online = patch.online === undefined ? undefined : patch.online ? 1 : 0;
+    const current = before.last_seen_at === null || before.last_seen_at <= seenAt;
+    const online = patch.online === undefined || !current ? undefined : patch.online ? 1 : 0;
     const changes = {
       ...(before.last_seen_at === null || before.last_seen_at < seenAt ? { last_seen_at: seenAt } : {}),
       ...(online !== undefined ? { online } : {}),
-      ...(patch.battery !== undefined ? { battery: patch.battery } : {}),
+      ...(patch.battery !== undefined && current ? { battery: patch.battery } : {}),
     };
     if (Object.keys(changes).length > 0) {
       await this.db.updateTable('devices').set(changes).where('id', '=', id).execute();

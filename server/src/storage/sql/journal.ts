@@ -15,6 +15,8 @@ import {
   partitionOf,
 } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { notifyEach } from './notify';
 import type { Tables } from './schema';
 
 interface Pending {
@@ -42,6 +44,7 @@ export class SqlJournal implements Journal {
   constructor(
     private readonly db: Kysely<Tables>,
     readonly partitions = 1,
+    private readonly logger?: Logger,
   ) {}
 
   append(event: DeviceEvent): Promise<AppendResult> {
@@ -108,7 +111,7 @@ export class SqlJournal implements Journal {
     // PUBACKs first, so a device is not kept waiting on the alert engine's own transaction.
     if (touched.size > 0) {
       setImmediate(() => {
-        for (const partition of touched) for (const l of this.listeners) l(partition);
+        for (const partition of touched) notifyEach(this.listeners, partition, this.logger);
       });
     }
   }

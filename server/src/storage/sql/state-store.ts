@@ -3,6 +3,7 @@
  * database transactions. The engine is the dialect's business; nothing here is SQLite's.
  */
 import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
 import type { Repositories, StateStore, UnitOfWork } from '../ports';
 import { SqlAlertStream, SqlAlertStreamWriter } from './alert-stream';
 import { SqlAlertsRepository } from './alerts.repository';
@@ -21,6 +22,8 @@ export interface SqlStateStoreOptions {
   isTransient: (err: unknown) => boolean;
   /** Closes the connection(s) behind `db`. */
   close: () => Promise<void>;
+  /** Where a failing append listener is reported. */
+  logger?: Logger;
 }
 
 function repositories(db: Kysely<Tables>, partitions: number, written: (partition: number) => void): Repositories {
@@ -40,13 +43,15 @@ function repositories(db: Kysely<Tables>, partitions: number, written: (partitio
 export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
   const { db } = opts;
   const partitions = opts.alertPartitions ?? 1;
-  const alertLog = new SqlAlertStream(db, partitions);
+  const alertLog = new SqlAlertStream(db, partitions, opts.logger);
   let savepoints = 0;
-  // Outside a unit of work each statement commits on its own, so an append is announced at once.
-  const base = repositories(db, partitions, (p) => setImmediate(() => alertLog.committed([p])));
+  let closed = false;
+  // Outside a unit of work each statement commits on its own; an append (a head bump and an
+  // insert) is made a unit of work of its own below, so that a refused insert takes no offset.
+  const base = repositories(db, partitions, () => {});
 
   function unitOfWork(trx: Kysely<Tables>, written: Set<number>): UnitOfWork {
-    const repos = repositories(trx, partitions, (p) => written.add(p));
+    const repos = repositories(trx, partitions, (p) => alertLog.committed([p]));
     return {
       ...repos,
       async savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
@@ -67,17 +72,24 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
     };
   }
 
+  async function transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+    const written = new Set<number>();
+    const result = await db.transaction().execute((trx) => fn(unitOfWork(trx, written)));
+    // Readers hear of entries only once they are committed, on the next turn.
+    if (written.size > 0) setImmediate(() => alertLog.committed(written));
+    return result;
+  }
+
   return {
     ...base,
-    alertLog,
-    async transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
-      const written = new Set<number>();
-      const result = await db.transaction().execute((trx) => fn(unitOfWork(trx, written)));
-      // Readers hear of entries only once they are committed, on the next turn.
-      if (written.size > 0) setImmediate(() => alertLog.committed(written));
-      return result;
+    alertStream: {
+      append: (entry) => transaction((tx) => tx.alertStream.append(entry)),
+      timeline: (alertId) => base.alertStream.timeline(alertId),
     },
-    isTransient: opts.isTransient,
+    alertLog,
+    transaction,
+    // Work refused because the store was closed under it is not at fault: retry it once open.
+    isTransient: (err) => closed || opts.isTransient(err),
     async healthy() {
       try {
         await sql`SELECT 1`.execute(db);
@@ -86,6 +98,9 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
         return false;
       }
     },
-    close: opts.close,
+    async close() {
+      closed = true;
+      await opts.close();
+    },
   };
 }
