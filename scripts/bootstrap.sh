@@ -6,8 +6,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PNPM_VERSION="12.4.2"
 export npm_config_update_notifier=false
-# Native modules (better-sqlite3) build against the installed Node headers where the
-# distribution ships them, instead of downloading headers (pnpm does not read npm's nodedir).
+# No dependency compiles today (libsql ships its binary in the registry); should a native module
+# ever need building, it builds against the installed Node headers where the distribution ships
+# them instead of downloading headers (pnpm does not read npm's nodedir).
 if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node.h ]]; then
   export npm_config_nodedir=/usr
 fi

@@ -4,7 +4,6 @@
  * work alone. The alert is not applied twice, the process stays up, the live push and the other
  * consumers go on, and the failed consumer catches up once it works again.
  */
-import type { AddressInfo } from 'node:net';
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import mqtt from 'mqtt';

@@ -1,4 +1,5 @@
-import { type Alert, CareCircleError, type ErrorCode, type ResidentStatusChange } from '@carecircle/protocol';
+import { type Alert, CareCircleError, type ErrorCode } from '@carecircle/protocol';
+import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestDb,
@@ -10,13 +11,11 @@ import {
   type TestUsers,
   type World,
 } from '../testing/fixtures';
-import { AlertBus } from './alert.bus';
 import { AlertEngine } from './alert.engine';
 import { AlertService } from './alert.service';
 
 let t: TestDb;
 let w: World;
-let bus: AlertBus;
 let service: AlertService;
 let alertA: Alert;
 let alertB: Alert;
@@ -24,28 +23,41 @@ let users: TestUsers;
 
 beforeEach(async () => {
   t = createTestDb();
-  w = seedWorld(t.store, t.clock);
-  bus = new AlertBus();
-  const engine = new AlertEngine({ store: t.store, journal: t.journal, clock: t.clock, bus, logger: t.logger });
-  engine.handle(
+  w = await seedWorld(t.store, t.clock);
+  const engine = new AlertEngine({ store: t.store, clock: t.clock, logger: t.logger });
+  await engine.handle(
+    0,
     entries([
       deviceEvent('sos', { deviceId: w.devA, siteId: w.siteA, residentId: w.resA.id }),
       deviceEvent('sos', { deviceId: w.devB, siteId: w.siteB, residentId: w.resB.id }),
     ]),
   );
-  const bySite = (siteId: string) => t.store.alerts.list({ limit: 10, siteIds: [siteId] })[0]!;
-  alertA = bySite(w.siteA);
-  alertB = bySite(w.siteB);
+  const bySite = async (siteId: string) => (await t.store.alerts.list({ limit: 10, siteIds: [siteId] }))[0]!;
+  alertA = await bySite(w.siteA);
+  alertB = await bySite(w.siteB);
   users = await seedUsers(t.store, t.clock, w);
 
-  service = new AlertService({ store: t.store, clock: t.clock, bus });
+  service = new AlertService({ store: t.store, clock: t.clock });
   t.clock.advance(60_000);
 });
 afterEach(() => t.close());
 
-function codeOf(fn: () => unknown): ErrorCode | 'no error' {
+/** Rows as another connection to the database file reads them. */
+function query<T>(sql: string): T[] {
+  const db = new Database(t.file);
   try {
-    fn();
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const stateOf = async (id: string) => (await t.store.alerts.get(id))?.state;
+const timelineOf = (id: string) => t.store.alertStream.timeline(id);
+
+async function codeOf(fn: () => Promise<unknown>): Promise<ErrorCode | 'no error'> {
+  try {
+    await fn();
     return 'no error';
   } catch (err) {
     if (err instanceof CareCircleError) return err.code;
@@ -54,8 +66,8 @@ function codeOf(fn: () => unknown): ErrorCode | 'no error' {
 }
 
 describe('AlertService', () => {
-  it('acknowledging claims the alert, with who and when, on the timeline', () => {
-    const acked = service.acknowledge(users.staffA, alertA.id, 'on my way soon');
+  it('acknowledging claims the alert, with who and when, on the timeline', async () => {
+    const acked = await service.acknowledge(users.staffA, alertA.id, 'on my way soon');
     const actor = { type: 'user', id: users.staffA.id, name: users.staffA.displayName };
     expect(acked).toMatchObject({
       state: 'acknowledged',
@@ -63,8 +75,8 @@ describe('AlertService', () => {
       acknowledgedAt: t.clock.iso(),
       updatedAt: t.clock.iso(),
     });
-    expect(t.store.alerts.get(alertA.id)).toEqual(acked);
-    expect(t.store.alerts.timeline(alertA.id).at(-1)).toMatchObject({
+    expect(await t.store.alerts.get(alertA.id)).toEqual(acked);
+    expect((await timelineOf(alertA.id)).at(-1)).toMatchObject({
       at: t.clock.iso(),
       action: 'transition',
       fromState: 'open',
@@ -74,31 +86,31 @@ describe('AlertService', () => {
     });
   });
 
-  it('hides alerts of another site from staff as not found', () => {
-    expect(codeOf(() => service.acknowledge(users.staffB, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
-    expect(codeOf(() => service.visible(users.staffB, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
-    expect(codeOf(() => service.visible(users.staffA, 'alt_missing'))).toBe('ERR_ALERT_NOT_FOUND');
-    expect(t.store.alerts.get(alertA.id)?.state).toBe('open');
+  it('hides alerts of another site from staff as not found', async () => {
+    expect(await codeOf(() => service.acknowledge(users.staffB, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
+    expect(await codeOf(() => service.visible(users.staffB, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
+    expect(await codeOf(() => service.visible(users.staffA, 'alt_missing'))).toBe('ERR_ALERT_NOT_FOUND');
+    expect(await stateOf(alertA.id)).toBe('open');
   });
 
-  it('lets family see only their own relative, and never act', () => {
-    expect(service.visible(users.family, alertA.id).id).toBe(alertA.id);
-    expect(codeOf(() => service.visible(users.family, alertB.id))).toBe('ERR_ALERT_NOT_FOUND');
-    expect(codeOf(() => service.visible(users.otherFamily, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
-    expect(codeOf(() => service.acknowledge(users.family, alertA.id))).toBe('ERR_FORBIDDEN');
-    expect(codeOf(() => service.resolve(users.family, alertA.id, 'false_alarm', ''))).toBe('ERR_FORBIDDEN');
-    expect(t.store.alerts.get(alertA.id)?.state).toBe('open');
+  it('lets family see only their own relative, and never act', async () => {
+    expect((await service.visible(users.family, alertA.id)).id).toBe(alertA.id);
+    expect(await codeOf(() => service.visible(users.family, alertB.id))).toBe('ERR_ALERT_NOT_FOUND');
+    expect(await codeOf(() => service.visible(users.otherFamily, alertA.id))).toBe('ERR_ALERT_NOT_FOUND');
+    expect(await codeOf(() => service.acknowledge(users.family, alertA.id))).toBe('ERR_FORBIDDEN');
+    expect(await codeOf(() => service.resolve(users.family, alertA.id, 'false_alarm', ''))).toBe('ERR_FORBIDDEN');
+    expect(await stateOf(alertA.id)).toBe('open');
   });
 
-  it('resolves straight from open, storing outcome and note', () => {
-    const resolved = service.resolve(users.staffA, alertA.id, 'false_alarm', 'pressed by mistake');
+  it('resolves straight from open, storing outcome and note', async () => {
+    const resolved = await service.resolve(users.staffA, alertA.id, 'false_alarm', 'pressed by mistake');
     expect(resolved).toMatchObject({
       state: 'resolved',
       resolvedAt: t.clock.iso(),
       outcome: 'false_alarm',
       note: 'pressed by mistake',
     });
-    expect(t.store.alerts.timeline(alertA.id).at(-1)).toMatchObject({
+    expect((await timelineOf(alertA.id)).at(-1)).toMatchObject({
       fromState: 'open',
       toState: 'resolved',
       outcome: 'false_alarm',
@@ -106,19 +118,19 @@ describe('AlertService', () => {
     });
   });
 
-  it('refuses transitions the lifecycle does not allow', () => {
-    service.resolve(users.staffA, alertA.id, 'test', 'drill');
-    expect(codeOf(() => service.acknowledge(users.staffA, alertA.id))).toBe('ERR_ALERT_TRANSITION');
-    expect(codeOf(() => service.onScene(users.staffB, alertB.id))).toBe('ERR_ALERT_TRANSITION');
-    expect(t.store.alerts.get(alertB.id)?.state).toBe('open');
+  it('refuses transitions the lifecycle does not allow', async () => {
+    await service.resolve(users.staffA, alertA.id, 'test', 'drill');
+    expect(await codeOf(() => service.acknowledge(users.staffA, alertA.id))).toBe('ERR_ALERT_TRANSITION');
+    expect(await codeOf(() => service.onScene(users.staffB, alertB.id))).toBe('ERR_ALERT_TRANSITION');
+    expect(await stateOf(alertB.id)).toBe('open');
   });
 
-  it('walks the full lifecycle, one timeline entry per step', () => {
-    service.acknowledge(users.staffA, alertA.id);
-    service.enRoute(users.staffA, alertA.id);
-    service.onScene(users.staffA, alertA.id);
-    service.resolve(users.staffA, alertA.id, 'assisted_no_injury', 'helped back to bed');
-    expect(t.store.alerts.timeline(alertA.id).map((e) => `${e.action}:${e.fromState}->${e.toState}`)).toEqual([
+  it('walks the full lifecycle, one timeline entry per step', async () => {
+    await service.acknowledge(users.staffA, alertA.id);
+    await service.enRoute(users.staffA, alertA.id);
+    await service.onScene(users.staffA, alertA.id);
+    await service.resolve(users.staffA, alertA.id, 'assisted_no_injury', 'helped back to bed');
+    expect((await timelineOf(alertA.id)).map((e) => `${e.action}:${e.fromState}->${e.toState}`)).toEqual([
       'raised:null->open',
       'transition:open->acknowledged',
       'transition:acknowledged->en_route',
@@ -127,27 +139,25 @@ describe('AlertService', () => {
     ]);
   });
 
-  it('once claimed, another staff member cannot move it but a supervisor can', () => {
-    service.acknowledge(users.staffA, alertA.id);
-    expect(codeOf(() => service.enRoute(users.staffA2, alertA.id))).toBe('ERR_ALERT_CLAIMED');
-    expect(codeOf(() => service.resolve(users.staffA2, alertA.id, 'other', 'x'))).toBe('ERR_ALERT_CLAIMED');
-    expect(t.store.alerts.get(alertA.id)?.state).toBe('acknowledged');
+  it('once claimed, another staff member cannot move it but a supervisor can', async () => {
+    await service.acknowledge(users.staffA, alertA.id);
+    expect(await codeOf(() => service.enRoute(users.staffA2, alertA.id))).toBe('ERR_ALERT_CLAIMED');
+    expect(await codeOf(() => service.resolve(users.staffA2, alertA.id, 'other', 'x'))).toBe('ERR_ALERT_CLAIMED');
+    expect(await stateOf(alertA.id)).toBe('acknowledged');
 
-    const moved = service.enRoute(users.supervisor, alertA.id);
+    const moved = await service.enRoute(users.supervisor, alertA.id);
     expect(moved.state).toBe('en_route');
     // The claim stays with the one who acknowledged.
     expect(moved.acknowledgedBy?.id).toBe(users.staffA.id);
-    expect(t.store.alerts.timeline(alertA.id).at(-1)?.actor.id).toBe(users.supervisor.id);
+    expect((await timelineOf(alertA.id)).at(-1)?.actor.id).toBe(users.supervisor.id);
   });
 
-  it('writes an audit row per action, with the outcome of a resolve', () => {
-    service.acknowledge(users.staffA, alertA.id);
-    service.resolve(users.staffA, alertA.id, 'emergency_handled', 'ambulance called');
-    const rows = t.db
-      .prepare(
-        "SELECT actor_type, actor_id, action, target, detail FROM audit_log WHERE action LIKE 'alert.%' ORDER BY seq",
-      )
-      .all();
+  it('writes an audit row per action, with the outcome of a resolve', async () => {
+    await service.acknowledge(users.staffA, alertA.id);
+    await service.resolve(users.staffA, alertA.id, 'emergency_handled', 'ambulance called');
+    const rows = query(
+      "SELECT actor_type, actor_id, action, target, detail FROM audit_log WHERE action LIKE 'alert.%' ORDER BY seq",
+    );
     expect(rows).toEqual([
       { actor_type: 'user', actor_id: users.staffA.id, action: 'alert.acknowledged', target: alertA.id, detail: null },
       {
@@ -160,22 +170,31 @@ describe('AlertService', () => {
     ]);
   });
 
-  it('tells the bus about the update and the resident returning to ok', () => {
-    const updated: Alert[] = [];
-    const status: ResidentStatusChange[] = [];
-    bus.on('alert:updated', (a) => updated.push(a));
-    bus.on('resident:status', (s) => status.push(s));
-    service.acknowledge(users.staffA, alertA.id);
-    expect(status).toEqual([]);
-    service.resolve(users.staffA, alertA.id, 'test', '');
-    expect(updated.map((a) => a.state)).toEqual(['acknowledged', 'resolved']);
-    expect(status).toEqual([{ residentId: w.resA.id, siteId: w.siteA, status: 'ok', activeAlerts: 0 }]);
+  it('puts each update on the alert stream, and the resident returns to ok once resolved', async () => {
+    const head = await t.store.alertLog.head(0);
+    await service.acknowledge(users.staffA, alertA.id);
+    expect(await t.store.residents.statusChange(w.resA.id)).toMatchObject({ status: 'alert', activeAlerts: 1 });
+    await service.resolve(users.staffA, alertA.id, 'test', '');
+    const updates = await t.store.alertLog.read(0, head, 100);
+    expect(updates).toMatchObject([
+      { action: 'transition', alertId: alertA.id, residentId: w.resA.id, toState: 'acknowledged' },
+      { action: 'transition', alertId: alertA.id, residentId: w.resA.id, toState: 'resolved' },
+    ]);
+    expect(updates.map((e) => e.alert?.state)).toEqual(['acknowledged', 'resolved']);
+    expect(await t.store.residents.statusChange(w.resA.id)).toEqual({
+      residentId: w.resA.id,
+      siteId: w.siteA,
+      status: 'ok',
+      activeAlerts: 0,
+    });
   });
 
-  it('a refused action leaves no trace', () => {
-    codeOf(() => service.acknowledge(users.staffB, alertA.id));
-    codeOf(() => service.acknowledge(users.family, alertA.id));
-    expect(t.store.alerts.timeline(alertA.id)).toHaveLength(1);
-    expect(t.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'alert.%'").get()).toEqual({ n: 0 });
+  it('a refused action leaves no trace', async () => {
+    const head = await t.store.alertLog.head(0);
+    await codeOf(() => service.acknowledge(users.staffB, alertA.id));
+    await codeOf(() => service.acknowledge(users.family, alertA.id));
+    expect(await timelineOf(alertA.id)).toHaveLength(1);
+    expect(await t.store.alertLog.head(0)).toBe(head);
+    expect(query("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'alert.%'")).toEqual([{ n: 0 }]);
   });
 });

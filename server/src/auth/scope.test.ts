@@ -6,9 +6,9 @@ import { canSee, scopeOf, siteFilter } from './scope';
 let t: TestDb;
 let w: World;
 
-beforeEach(() => {
+beforeEach(async () => {
   t = createTestDb();
-  w = seedWorld(t.store, t.clock);
+  w = await seedWorld(t.store, t.clock);
 });
 afterEach(() => t.close());
 
@@ -22,42 +22,42 @@ const user = (role: User['role'], siteId: string | null = null, residentId: stri
 });
 
 describe('scope', () => {
-  it('admin and supervisor see every site', () => {
+  it('admin and supervisor see every site', async () => {
     for (const role of ['admin', 'supervisor'] as const) {
       const scope = scopeOf(user(role));
       expect(scope).toEqual({ siteIds: null, residentIds: null });
       expect(canSee(scope, { siteId: w.siteB, residentId: null })).toBe(true);
-      expect(siteFilter(scope, t.store)).toBeUndefined();
-      expect(siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
-      expect(siteFilter(scope, t.store, 'site_unknown')).toEqual([]);
+      expect(await siteFilter(scope, t.store)).toBeUndefined();
+      expect(await siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
+      expect(await siteFilter(scope, t.store, 'site_unknown')).toEqual([]);
     }
   });
 
-  it('staff and responders see their own site only, even when asking for another', () => {
+  it('staff and responders see their own site only, even when asking for another', async () => {
     for (const role of ['staff', 'responder'] as const) {
       const scope = scopeOf(user(role, w.siteA));
       expect(canSee(scope, { siteId: w.siteA, residentId: null })).toBe(true);
       expect(canSee(scope, { siteId: w.siteB, residentId: w.resB.id })).toBe(false);
-      expect(siteFilter(scope, t.store)).toEqual([w.siteA]);
-      expect(siteFilter(scope, t.store, w.siteB)).toEqual([]);
+      expect(await siteFilter(scope, t.store)).toEqual([w.siteA]);
+      expect(await siteFilter(scope, t.store, w.siteB)).toEqual([]);
     }
     expect(scopeOf(user('staff'))).toEqual({ siteIds: [], residentIds: null });
   });
 
-  it('family see their relative and nothing else of the site', () => {
+  it('family see their relative and nothing else of the site', async () => {
     const scope = scopeOf(user('family', w.siteA, w.resA.id));
     expect(canSee(scope, { siteId: w.siteA, residentId: w.resA.id })).toBe(true);
     expect(canSee(scope, { siteId: w.siteA, residentId: w.resA2.id })).toBe(false);
     expect(canSee(scope, { siteId: w.siteA, residentId: null })).toBe(false);
-    expect(siteFilter(scope, t.store)).toBeUndefined();
-    expect(siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
+    expect(await siteFilter(scope, t.store)).toBeUndefined();
+    expect(await siteFilter(scope, t.store, w.siteB)).toEqual([w.siteB]);
   });
 
-  it('family lists are limited by resident, so the site filter must not empty them', () => {
+  it('family lists are limited by resident, so the site filter must not empty them', async () => {
     const scope = scopeOf(user('family', w.siteA, w.resA.id));
-    const sites = siteFilter(scope, t.store);
+    const sites = await siteFilter(scope, t.store);
     const alertsFilter = { limit: 10, ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] };
-    t.store.alerts.insert({
+    await t.store.alerts.insert({
       id: 'alt_1',
       siteId: w.siteA,
       residentId: w.resA.id,
@@ -68,11 +68,11 @@ describe('scope', () => {
       eventTs: t.clock.iso(),
       at: t.clock.iso(),
     });
-    expect(t.store.alerts.list(alertsFilter).map((a) => a.id)).toEqual(['alt_1']);
+    expect((await t.store.alerts.list(alertsFilter)).map((a) => a.id)).toEqual(['alt_1']);
     expect(
-      t.store.residents
-        .board({ ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] })
-        .map((r) => r.id),
+      (
+        await t.store.residents.board({ ...(sites ? { siteIds: sites } : {}), residentIds: scope.residentIds ?? [] })
+      ).map((r) => r.id),
     ).toEqual([w.resA.id]);
   });
 });

@@ -1,48 +1,41 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Database from 'libsql';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/fixtures';
 import { main } from './main';
 
 let dir: string;
 let cleanup: () => void;
-let saved: string | undefined;
+/** The environment the CLI runs in: only its data dir, whatever the developer's shell has set. */
+let env: NodeJS.ProcessEnv;
 
 beforeEach(() => {
   ({ dir, cleanup } = tempDir());
-  saved = process.env.CARECIRCLE_DATA_DIR;
-  process.env.CARECIRCLE_DATA_DIR = dir;
+  env = { CARECIRCLE_DATA_DIR: dir };
 });
-afterEach(() => {
-  vi.restoreAllMocks();
-  if (saved === undefined) delete process.env.CARECIRCLE_DATA_DIR;
-  else process.env.CARECIRCLE_DATA_DIR = saved;
-  cleanup();
-});
+afterEach(() => cleanup());
 
 /** Runs the CLI, capturing what it writes. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const capture = (append: (s: string) => void) => (chunk: string | Uint8Array) => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    return true;
-  };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (out += s)) as never);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (err += s)) as never);
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
+  const code = await main(argv, {
+    env,
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+  });
+  return { code, out, err };
 }
 
+/** Rows as another connection to the CLI's database reads them. */
 function query<T>(sql: string, ...args: unknown[]): T[] {
-  const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
+  const db = new Database(join(dir, 'carecircle.db'));
   try {
-    return db.prepare(sql).all(...args) as T[];
+    return db.prepare(sql).all(args) as T[];
   } finally {
     db.close();
   }
@@ -145,15 +138,9 @@ describe('admin CLI', () => {
   });
 
   it('exits 2 naming the variable when the environment is wrong', async () => {
-    const before = process.env.CARECIRCLE_LOG_LEVEL;
-    process.env.CARECIRCLE_LOG_LEVEL = 'loud';
-    try {
-      const r = await cli('site', 'add', '--name', 'X');
-      expect(r.code).toBe(2);
-      expect(r.err).toContain('CARECIRCLE_LOG_LEVEL');
-    } finally {
-      if (before === undefined) delete process.env.CARECIRCLE_LOG_LEVEL;
-      else process.env.CARECIRCLE_LOG_LEVEL = before;
-    }
+    env.CARECIRCLE_LOG_LEVEL = 'loud';
+    const r = await cli('site', 'add', '--name', 'X');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('CARECIRCLE_LOG_LEVEL');
   });
 });

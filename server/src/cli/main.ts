@@ -55,7 +55,11 @@ async function run(io: CliIo, json: boolean, action: (p: ProvisioningService) =>
 const json = new Option('--json', 'print the created record as JSON');
 
 export function buildCli(io: CliIo = processIo): Command {
-  const program = new Command('carecircle').description('CareCircle admin CLI').exitOverride();
+  const program = new Command('carecircle')
+    .description('CareCircle admin CLI')
+    .exitOverride()
+    // Usage errors and help go where the caller said, like every other answer (subcommands inherit it).
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
 
   const site = program.command('site').description('sites: care facilities and community stations');
   site

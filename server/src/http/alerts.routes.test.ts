@@ -134,7 +134,7 @@ describe('alert actions', () => {
     const body = res.json() as { error: { code: string; message: string } };
     expect(body.error.code).toBe('ERR_VALIDATION');
     expect(body.error.message).toContain('outcome');
-    expect(t.store.alerts.get(t.alertA)?.state).toBe('open');
+    expect((await t.store.alerts.get(t.alertA))?.state).toBe('open');
   });
 
   it('resolve with an unknown outcome is 400', async () => {
@@ -157,6 +157,6 @@ describe('alert actions', () => {
     expect(family.json()).toMatchObject({ error: { code: 'ERR_FORBIDDEN' } });
     const otherSite = await as('staff-b', 'POST', `/alerts/${t.alertA}/en-route`);
     expect(otherSite.statusCode).toBe(404);
-    expect(t.store.alerts.get(t.alertA)?.state).toBe('acknowledged');
+    expect((await t.store.alerts.get(t.alertA))?.state).toBe('acknowledged');
   });
 });

@@ -40,7 +40,7 @@ describe('the HTTP app', () => {
 
   it('hides the detail of an internal error', async () => {
     t = await createTestApp({
-      health: () => {
+      health: async () => {
         throw new Error('SQLITE_CORRUPT at /var/lib/carecircle/carecircle.db');
       },
     });
@@ -53,17 +53,18 @@ describe('the HTTP app', () => {
   it('serves health without authentication: 200 when ok, 503 when degraded', async () => {
     let gateway = true;
     t = await createTestApp({
-      health: () => ({
+      health: async () => ({
         status: gateway ? 'ok' : 'degraded',
         version: 'test',
         uptimeSeconds: 3,
         checks: { database: true, gateway },
         journal: { head: 7, consumers: { 'alert-engine': { offset: 7, lag: 0 } } },
+        alerts: { head: 2, consumers: { 'live-push': { offset: 2, lag: 0 } } },
       }),
     });
     const ok = await t.app.inject({ url: '/api/v1/health' });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ status: 'ok', journal: { head: 7 } });
+    expect(ok.json()).toMatchObject({ status: 'ok', journal: { head: 7 }, alerts: { head: 2 } });
     gateway = false;
     const degraded = await t.app.inject({ url: '/api/v1/health' });
     expect(degraded.statusCode).toBe(503);
@@ -114,7 +115,7 @@ describe('the HTTP app', () => {
         values: [{ labels: { reason: 'bad "creds"' }, value: 1 }],
       },
     ]);
-    t = await createTestApp({ metrics: () => text });
+    t = await createTestApp({ metrics: async () => text });
     const res = await t.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);

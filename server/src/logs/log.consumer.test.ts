@@ -1,10 +1,11 @@
-import type { JournalEntry } from '@carecircle/protocol';
+import { MemoryJournal } from '@carecircle/gateway/testing';
+import { type JournalEntry, partitionOf } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestDb, deferred, deviceEvent, type TestDb } from '../testing/fixtures';
-import { type ConsumerHandler, JournalConsumer, type JournalConsumerOptions } from './journal.consumer';
+import { LogConsumer, type LogConsumerOptions, type LogHandler } from './log.consumer';
 
 let t: TestDb;
-const consumers: JournalConsumer[] = [];
+const consumers: LogConsumer<JournalEntry>[] = [];
 const dev = { deviceId: 'sos-1', siteId: 'site_1' };
 
 beforeEach(() => {
@@ -16,11 +17,26 @@ afterEach(async () => {
   await t.close();
 });
 
-function consumer(handler: ConsumerHandler, opts: Partial<JournalConsumerOptions> = {}): JournalConsumer {
-  const c = new JournalConsumer({ name: 'test', journal: t.journal, handler, logger: t.logger, ...opts });
+/** A consumer of the real journal with its offsets in the real store, committing after its handler. */
+function consumer(
+  handler: LogHandler<JournalEntry>,
+  opts: Partial<LogConsumerOptions<JournalEntry>> = {},
+): LogConsumer<JournalEntry> {
+  const c = new LogConsumer<JournalEntry>({
+    name: 'test',
+    logName: 'journal',
+    log: t.journal,
+    offsets: t.store.offsets,
+    handler,
+    commit: 'after',
+    logger: t.logger,
+    ...opts,
+  });
   consumers.push(c);
   return c;
 }
+
+const committed = (name = 'test', partition = 0) => t.store.offsets.get('journal', name, partition);
 
 /** A handler that records what it handled, batch by batch. */
 function recorder() {
@@ -28,7 +44,7 @@ function recorder() {
   return {
     batches,
     offsets: () => batches.flat(),
-    handle(entries: readonly JournalEntry[]) {
+    async handle(_partition: number, entries: readonly JournalEntry[]) {
       batches.push(entries.map((e) => e.offset));
     },
   };
@@ -40,7 +56,7 @@ function gatedConsumer() {
   const entered = deferred();
   const handled: number[] = [];
   const c = consumer({
-    async handle(entries) {
+    async handle(_partition, entries) {
       entered.resolve();
       await gate.promise;
       handled.push(...entries.map((e) => e.offset));
@@ -53,23 +69,33 @@ async function appendN(n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, () => t.journal.append(deviceEvent('heartbeat', dev))));
 }
 
-describe('JournalConsumer', () => {
+/** A site whose events go to `partition` of a two-partition log. */
+function siteIn(partition: number): string {
+  const site = ['site_1', 'site_2', 'site_3', 'site_4'].find((s) => partitionOf(s, 2) === partition);
+  if (!site) throw new Error(`no test site hashes to partition ${partition}`);
+  return site;
+}
+
+/** One turn of the event loop: the journal tells its readers on the turn after an append. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('LogConsumer', () => {
   it('delivers everything in order across batches and commits the offset', async () => {
     await appendN(7);
     const rec = recorder();
     const c = consumer(rec, { batchSize: 3 });
-    c.start();
+    await c.start();
     await c.idle();
     expect(rec.batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
-    expect(t.journal.committed('test')).toBe(7);
-    expect(c.position()).toBe(7);
-    expect(c.lag()).toBe(0);
+    expect(await committed()).toBe(7);
+    expect(await c.position()).toEqual({ offset: 7, lag: 0 });
+    expect(c.stats).toEqual({ handled: 7, failures: 0 });
   });
 
   it('wakes on appends made after it started', async () => {
     const rec = recorder();
     const c = consumer(rec);
-    c.start();
+    await c.start();
     await c.idle();
     expect(rec.offsets()).toEqual([]);
     await appendN(2);
@@ -77,6 +103,24 @@ describe('JournalConsumer', () => {
     await appendN(1);
     await c.idle();
     expect(rec.offsets()).toEqual([1, 2, 3]);
+  });
+
+  it('reports its lag until it has caught up', async () => {
+    const { gate, entered, c } = gatedConsumer();
+    await appendN(3);
+    await c.start();
+    await entered.promise;
+    expect(await c.position()).toEqual({ offset: 0, lag: 3 });
+    gate.resolve();
+    await c.idle();
+    expect(await c.position()).toEqual({ offset: 3, lag: 0 });
+    const samples = await c.samples();
+    const labels = { log: 'journal', consumer: 'test' };
+    expect(samples).toMatchObject([
+      { name: 'carecircle_consumer_lag', values: [{ labels, value: 0 }] },
+      { name: 'carecircle_consumer_handled_total', values: [{ labels, value: 3 }] },
+      { name: 'carecircle_consumer_failures_total', values: [{ labels, value: 0 }] },
+    ]);
   });
 
   it('retries a failing batch with back-off and neither skips nor repeats once it recovers', async () => {
@@ -87,7 +131,7 @@ describe('JournalConsumer', () => {
     const failed = [deferred(), deferred()];
     const c = consumer(
       {
-        handle(entries) {
+        async handle(_partition, entries) {
           if (failuresLeft > 0) {
             failuresLeft -= 1;
             failed[1 - failuresLeft]?.resolve();
@@ -98,13 +142,13 @@ describe('JournalConsumer', () => {
       },
       { batchSize: 2, minRetryMs: 100, maxRetryMs: 1000, pollMs: 60_000 },
     );
-    c.start();
+    await c.start();
     await failed[0]!.promise;
-    expect(t.journal.committed('test')).toBe(0);
+    expect(await committed()).toBe(0);
 
     await vi.advanceTimersByTimeAsync(100);
     await failed[1]!.promise;
-    expect(t.journal.committed('test')).toBe(0);
+    expect(await committed()).toBe(0);
     // Back-off doubled: 100 ms more is not enough.
     await vi.advanceTimersByTimeAsync(100);
     expect(handled).toEqual([]);
@@ -113,23 +157,24 @@ describe('JournalConsumer', () => {
     await vi.advanceTimersByTimeAsync(100);
     await caughtUp;
     expect(handled).toEqual([1, 2, 3, 4]);
-    expect(t.journal.committed('test')).toBe(4);
+    expect(await committed()).toBe(4);
+    expect(c.stats).toEqual({ handled: 4, failures: 2 });
   });
 
   it('with lingerMs, appends that arrive while it lingers are handled as one batch', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     const r = recorder();
     const c = consumer(r, { lingerMs: 100, pollMs: 60_000 });
-    c.start();
+    await c.start();
     await appendN(1);
-    await new Promise((resolve) => setImmediate(resolve)); // the journal's append notice
+    await nextTurn(); // the journal's append notice
     await appendN(2);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(r.batches).toEqual([]);
     await vi.advanceTimersByTimeAsync(100);
     await c.idle();
     expect(r.batches).toEqual([[1, 2, 3]]);
-    expect(t.journal.committed('test')).toBe(3);
+    expect(await committed()).toBe(3);
   });
 
   it('resets the back-off after a success', async () => {
@@ -140,7 +185,7 @@ describe('JournalConsumer', () => {
     const handled: number[] = [];
     const c = consumer(
       {
-        handle(entries) {
+        async handle(_partition, entries) {
           if (fail) {
             fail = false;
             failure.resolve();
@@ -151,7 +196,7 @@ describe('JournalConsumer', () => {
       },
       { minRetryMs: 100, pollMs: 60_000 },
     );
-    c.start();
+    await c.start();
     await failure.promise;
     await vi.advanceTimersByTimeAsync(100);
     await c.idle();
@@ -171,37 +216,147 @@ describe('JournalConsumer', () => {
     await appendN(3);
     const first = recorder();
     const c1 = consumer(first);
-    c1.start();
+    await c1.start();
     await c1.idle();
     await c1.stop();
     await appendN(2);
 
     const second = recorder();
     const c2 = consumer(second);
-    c2.start();
+    await c2.start();
     await c2.idle();
     expect(first.offsets()).toEqual([1, 2, 3]);
     expect(second.offsets()).toEqual([4, 5]);
-    expect(t.journal.committed('test')).toBe(5);
+    expect(await committed()).toBe(5);
   });
 
   it('keeps one offset per consumer name', async () => {
     await appendN(2);
     const a = recorder();
     const ca = consumer(a, { name: 'a' });
-    ca.start();
+    await ca.start();
     await ca.idle();
     const b = recorder();
     const cb = consumer(b, { name: 'b' });
-    cb.start();
+    await cb.start();
     await cb.idle();
     expect(a.offsets()).toEqual([1, 2]);
     expect(b.offsets()).toEqual([1, 2]);
+    expect([await committed('a'), await committed('b')]).toEqual([2, 2]);
+  });
+
+  it("with commit 'handler', moves on but leaves the committing to the handler, which does it with its state", async () => {
+    await appendN(3);
+    const applied: number[] = [];
+    const handler: LogHandler<JournalEntry> = {
+      async handle(partition, entries) {
+        // Its state change and its offset in one unit of work, as the alert engine does.
+        await t.store.transaction(async (tx) => {
+          const last = entries.at(-1)!;
+          await tx.audit.record(t.clock.iso(), { type: 'system', id: 'test', name: 'test' }, 'test.applied', null, {
+            offsets: entries.map((e) => e.offset),
+          });
+          await tx.offsets.commit('journal', 'owner', partition, last.offset);
+        });
+        applied.push(...entries.map((e) => e.offset));
+      },
+    };
+    const c1 = consumer(handler, { name: 'owner', commit: 'handler', batchSize: 2 });
+    await c1.start();
+    await c1.idle();
+    await c1.stop();
+    expect(applied).toEqual([1, 2, 3]);
+    expect(await committed('owner')).toBe(3);
+
+    // A handler that does not commit is handed the same entries again after a restart.
+    const forgetful = recorder();
+    const c2 = consumer(forgetful, { name: 'forgetful', commit: 'handler' });
+    await c2.start();
+    await c2.idle();
+    expect(await c2.position()).toEqual({ offset: 3, lag: 0 });
+    await c2.stop();
+    expect(await committed('forgetful')).toBe(0);
+    const again = recorder();
+    const c3 = consumer(again, { name: 'forgetful', commit: 'handler' });
+    await c3.start();
+    await c3.idle();
+    expect([forgetful.offsets(), again.offsets()]).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+
+    // The owner, restarted, resumes after what it committed and applies nothing twice.
+    await appendN(1);
+    const c4 = consumer(handler, { name: 'owner', commit: 'handler' });
+    await c4.start();
+    await c4.idle();
+    expect(applied).toEqual([1, 2, 3, 4]);
+    expect((await t.store.audit.list()).filter((a) => a.action === 'test.applied')).toHaveLength(3);
+  });
+
+  it('reads every partition, in order within each, with an offset per partition', async () => {
+    const log = new MemoryJournal(2);
+    const [s0, s1] = [siteIn(0), siteIn(1)];
+    for (const siteId of [s0, s1, s0, s1, s0]) await log.append(deviceEvent('heartbeat', { deviceId: 'd', siteId }));
+    const seen: { handedFor: number; partition: number; siteId: string; offset: number }[] = [];
+    const c = consumer(
+      {
+        async handle(handedFor, entries) {
+          for (const e of entries)
+            seen.push({ handedFor, partition: e.partition, siteId: e.event.siteId, offset: e.offset });
+        },
+      },
+      { log },
+    );
+    await c.start();
+    await c.idle();
+    expect(seen).toEqual([
+      { handedFor: 0, partition: 0, siteId: s0, offset: 1 },
+      { handedFor: 0, partition: 0, siteId: s0, offset: 3 },
+      { handedFor: 0, partition: 0, siteId: s0, offset: 5 },
+      { handedFor: 1, partition: 1, siteId: s1, offset: 2 },
+      { handedFor: 1, partition: 1, siteId: s1, offset: 4 },
+    ]);
+    expect(await committed('test', 0)).toBe(await log.head(0));
+    expect(await committed('test', 1)).toBe(await log.head(1));
+    expect((await c.position()).lag).toBe(0);
+  });
+
+  it('a failing partition does not lose the offsets of another', async () => {
+    const log = new MemoryJournal(2);
+    const [s0, s1] = [siteIn(0), siteIn(1)];
+    await log.append(deviceEvent('heartbeat', { deviceId: 'd', siteId: s0 }));
+    await log.append(deviceEvent('heartbeat', { deviceId: 'd', siteId: s1 }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    let failPartition1 = true;
+    const failed = deferred();
+    const handled: number[] = [];
+    const c = consumer(
+      {
+        async handle(partition, entries) {
+          if (partition === 1 && failPartition1) {
+            failPartition1 = false;
+            failed.resolve();
+            throw new Error('store down');
+          }
+          handled.push(...entries.map((e) => e.offset));
+        },
+      },
+      { log, minRetryMs: 100, pollMs: 60_000 },
+    );
+    await c.start();
+    await failed.promise;
+    expect([await committed('test', 0), await committed('test', 1)]).toEqual([await log.head(0), 0]);
+    const caughtUp = c.idle();
+    await vi.advanceTimersByTimeAsync(100);
+    await caughtUp;
+    expect(handled).toEqual([1, 2]);
+    expect([await committed('test', 0), await committed('test', 1)]).toEqual([await log.head(0), await log.head(1)]);
   });
 
   it('idle() resolves at once when caught up, and waits for an entry in flight', async () => {
     const { gate, entered, handled, c } = gatedConsumer();
-    c.start();
+    await c.start();
     await c.idle();
     await appendN(1);
     await entered.promise;
@@ -209,7 +364,7 @@ describe('JournalConsumer', () => {
     const waiting = c.idle().then(() => {
       idle = true;
     });
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(idle).toBe(false);
     gate.resolve();
     await waiting;
@@ -219,22 +374,22 @@ describe('JournalConsumer', () => {
   it('stop() waits for the batch in hand, commits it, and handles nothing after', async () => {
     await appendN(2);
     const { gate, entered, handled, c } = gatedConsumer();
-    c.start();
+    await c.start();
     await entered.promise;
     let stopped = false;
     const stopping = c.stop().then(() => {
       stopped = true;
     });
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(stopped).toBe(false);
     gate.resolve();
     await stopping;
     expect(handled).toEqual([1, 2]);
-    expect(t.journal.committed('test')).toBe(2);
+    expect(await committed()).toBe(2);
 
     await appendN(1);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(handled).toEqual([1, 2]);
-    expect(c.position()).toBe(2);
+    expect((await c.position()).offset).toBe(2);
   });
 });

@@ -1,9 +1,10 @@
 /** socket.io admission and session life: a real listening app and a real socket.io client. */
 import type { AddressInfo } from 'node:net';
-import type { ClientToServerEvents, ServerToClientEvents } from '@carecircle/protocol';
+import type { ClientToServerEvents, ResidentStatusChange, ServerToClientEvents } from '@carecircle/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../testing/fixtures';
+import { AlertEngine } from '../alerts/alert.engine';
+import { createTestApp, deviceEvent, entries, type TestApp } from '../testing/fixtures';
 
 let t: TestApp;
 let base: string;
@@ -83,14 +84,55 @@ describe('socket.io sessions', () => {
       staff.on('alert:raised', (a) => a.residentId === t.world.resA.id && resolve()),
     );
 
-    const own = t.store.alerts.get(t.alertA)!;
-    const neighbour = { ...own, id: 'alt_neighbour', residentId: t.world.resA2.id, residentName: 'Li Guilan' };
-    // The neighbour's alert goes out first; socket.io keeps order per connection, so once the
-    // family hears about their relative they would already have heard about the neighbour.
-    t.bus.emit('alert:raised', neighbour);
-    t.bus.emit('alert:raised', own);
+    // Raised through the real path: the engine writes them to the alert stream, the live push
+    // reads it and sends. The neighbour's alert is first in the batch, so it goes out first;
+    // socket.io keeps order per connection, so once the family hears about their relative they
+    // would already have heard about the neighbour.
+    const engine = new AlertEngine({ store: t.store, clock: t.clock, logger: t.logger });
+    await engine.handle(
+      0,
+      entries(
+        [
+          deviceEvent('sos', { deviceId: t.world.devA, siteId: t.world.siteA, residentId: t.world.resA2.id }),
+          deviceEvent('fall', { deviceId: t.world.devA2, siteId: t.world.siteA, residentId: t.world.resA.id }),
+        ],
+        3,
+      ),
+    );
     await Promise.all([familyDone, staffDone]);
     expect(heardByFamily).toEqual([t.world.resA.id]);
     expect(heardByStaff).toEqual([t.world.resA2.id, t.world.resA.id]);
+  });
+
+  it('staff hear each update of an alert, and the resident returning to ok once it is resolved', async () => {
+    const token = await t.login('staff-a');
+    const staff = connect({ token });
+    await ready(staff);
+    const updated: string[] = [];
+    const statuses: ResidentStatusChange[] = [];
+    staff.on('alert:updated', (a) => updated.push(`${a.id}:${a.state}`));
+    const backToOk = new Promise<void>((resolve) =>
+      staff.on('resident:status', (s) => {
+        statuses.push(s);
+        resolve();
+      }),
+    );
+    const post = (action: string, payload: object) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/alerts/${t.alertA}/${action}`,
+        headers: { authorization: `Bearer ${token}` },
+        payload,
+      });
+
+    expect((await post('ack', {})).statusCode).toBe(200);
+    // Pushed before the next change is made, so each is a batch of its own.
+    await t.live.idle();
+    expect((await post('resolve', { outcome: 'false_alarm', note: 'pressed by mistake' })).statusCode).toBe(200);
+    // The status follows the alert in the same push, and socket.io keeps order per connection.
+    await backToOk;
+    expect(updated).toEqual([`${t.alertA}:acknowledged`, `${t.alertA}:resolved`]);
+    // An acknowledgement leaves the board as it was; the resolve clears the resident.
+    expect(statuses).toEqual([{ residentId: t.world.resA.id, siteId: t.world.siteA, status: 'ok', activeAlerts: 0 }]);
   });
 });

@@ -9,11 +9,14 @@ import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
+import { LibsqlConnection } from './libsql-connection';
 import type { Tables } from './schema';
 import { migrations as defaultMigrations, type Migration } from './sqlite.migrations';
 
 export interface SqliteDatabase {
   db: Kysely<Tables>;
+  /** The connection under `db` (it replaces itself after a busy failure, see libsql-connection). */
+  connection: LibsqlConnection;
   /** The database file. */
   file: string;
   close(): Promise<void>;
@@ -39,24 +42,36 @@ export function isTransientSqliteError(err: unknown): boolean {
 
 type Raw = InstanceType<typeof Database>;
 
+export interface SqliteOptions {
+  /** How long a write waits for another process's lock before SQLITE_BUSY (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
 export function openSqlite(
   file: string,
   logger: Logger,
   migrations: readonly Migration[] = defaultMigrations,
+  options: SqliteOptions = {},
 ): SqliteDatabase {
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  const configure = (raw: Raw): void => {
+    // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
+    // commit returns. That is what lets the gateway send a PUBACK after a journal append.
+    raw.exec('PRAGMA synchronous = FULL');
+    raw.exec('PRAGMA foreign_keys = ON');
+    raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+  };
   mkdirSync(dirname(file), { recursive: true });
   const raw = new Database(file);
-  // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
-  // commit returns. That is what lets the gateway send a PUBACK after a journal append.
-  raw.exec('PRAGMA journal_mode = WAL');
-  raw.exec('PRAGMA synchronous = FULL');
-  raw.exec('PRAGMA foreign_keys = ON');
-  raw.exec('PRAGMA busy_timeout = 5000');
+  raw.exec('PRAGMA journal_mode = WAL'); // kept in the file
+  configure(raw);
   migrate(raw, migrations, logger);
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: raw }) });
+  const connection = new LibsqlConnection(file, configure, raw);
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: connection }) });
   let closed = false;
   return {
     db,
+    connection,
     file,
     async close() {
       if (closed) return;

@@ -51,7 +51,7 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
   const base = repositories(db, partitions, () => {});
 
   function unitOfWork(trx: Kysely<Tables>, written: Set<number>): UnitOfWork {
-    const repos = repositories(trx, partitions, (p) => alertLog.committed([p]));
+    const repos = repositories(trx, partitions, (p) => written.add(p));
     return {
       ...repos,
       async savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
