@@ -1,10 +1,10 @@
 import { type Alert, CareCircleError, type ErrorCode } from '@carecircle/protocol';
-import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestDb,
   deviceEvent,
   entries,
+  queryFile,
   seedUsers,
   seedWorld,
   type TestDb,
@@ -43,14 +43,7 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 /** Rows as another connection to the database file reads them. */
-function query<T>(sql: string): T[] {
-  const db = new Database(t.file);
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = <T>(sql: string): T[] => queryFile<T>(t.file, sql);
 
 const stateOf = async (id: string) => (await t.store.alerts.get(id))?.state;
 const timelineOf = (id: string) => t.store.alertStream.timeline(id);

@@ -1,7 +1,6 @@
 import { CareCircleError, type User } from '@carecircle/protocol';
-import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addUser, createTestDb, type TestDb } from '../testing/fixtures';
+import { addUser, createTestDb, queryFile, type TestDb } from '../testing/fixtures';
 import { AuthService, SESSION_TTL_MS, tokenHash } from './auth.service';
 
 let t: TestDb;
@@ -16,14 +15,7 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 /** Rows as another connection to the database file reads them. */
-function query<T>(sql: string): T[] {
-  const db = new Database(t.file);
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = <T>(sql: string): T[] => queryFile<T>(t.file, sql);
 
 describe('AuthService', () => {
   it('logs in with the right password and answers a token, its expiry and the user', async () => {

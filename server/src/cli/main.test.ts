@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/fixtures';
+import { queryFile, tempDir } from '../testing/fixtures';
 import { main } from './main';
 
 let dir: string;
@@ -32,14 +31,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 /** Rows as another connection to the CLI's database reads them. */
-function query<T>(sql: string, ...args: unknown[]): T[] {
-  const db = new Database(join(dir, 'carecircle.db'));
-  try {
-    return db.prepare(sql).all(args) as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = <T>(sql: string, ...args: unknown[]): T[] => queryFile<T>(join(dir, 'carecircle.db'), sql, ...args);
 
 async function addSite(name = 'Sunshine'): Promise<string> {
   const r = await cli('site', 'add', '--name', name, '--json');

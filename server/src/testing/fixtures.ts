@@ -15,6 +15,7 @@ import type {
   Role,
   User,
 } from '@carecircle/protocol';
+import Database from 'libsql';
 import pino, { type Logger } from 'pino';
 import { hashSecret, TEST_COST } from '../auth/secrets';
 import type { LogConsumer } from '../logs/log.consumer';
@@ -58,6 +59,16 @@ export interface TestDb {
   logger: Logger;
   /** Closes the storage, then removes the temp dir. */
   close(): Promise<void>;
+}
+
+/** Rows of `sql` as another connection to the database `file` reads them (another process's view). */
+export function queryFile<T>(file: string, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(file);
+  try {
+    return db.prepare(sql).all(args) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 /** The embedded storage, as the platform opens it, in a fresh temp dir. */
