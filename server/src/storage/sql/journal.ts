@@ -19,6 +19,13 @@ import type { Logger } from 'pino';
 import { notifyEach } from './notify';
 import type { Tables } from './schema';
 
+/** Rows per INSERT: 6 bound values each, well under SQLite's limit per statement. */
+const ROWS_PER_INSERT = 200;
+
+function keyOf(deviceId: string, eventId: string): string {
+  return `${deviceId}\u0000${eventId}`;
+}
+
 interface Pending {
   event: DeviceEvent;
   resolve: (r: AppendResult) => void;
@@ -73,24 +80,29 @@ export class SqlJournal implements Journal {
     let results: AppendResult[];
     try {
       results = await this.db.transaction().execute(async (trx) => {
-        const out: AppendResult[] = [];
-        for (const { event: e } of batch) {
-          const row = await trx
+        // One multi-row INSERT per chunk; RETURNING names the rows that went in, so each append
+        // learns whether it was new. Within a batch a repeat of a key counts as its duplicate.
+        const inserted = new Set<string>();
+        for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+          const rows = batch.slice(i, i + ROWS_PER_INSERT).map(({ event: e }) => ({
+            partition: partitionOf(e.siteId, this.partitions),
+            event_id: e.eventId,
+            device_id: e.deviceId,
+            kind: e.kind,
+            received_at: e.receivedAt,
+            body: JSON.stringify(e),
+          }));
+          const returned = await trx
             .insertInto('journal')
-            .values({
-              partition: partitionOf(e.siteId, this.partitions),
-              event_id: e.eventId,
-              device_id: e.deviceId,
-              kind: e.kind,
-              received_at: e.receivedAt,
-              body: JSON.stringify(e),
-            })
+            .values(rows)
             .onConflict((oc) => oc.columns(['device_id', 'event_id']).doNothing())
-            .returning('offset')
-            .executeTakeFirst();
-          out.push(row ? 'appended' : 'duplicate');
+            .returning(['device_id', 'event_id'])
+            .execute();
+          for (const r of returned) inserted.add(keyOf(r.device_id, r.event_id));
         }
-        return out;
+        return batch.map(
+          ({ event: e }): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
+        );
       });
     } catch (err) {
       this.stats.failures += batch.length;

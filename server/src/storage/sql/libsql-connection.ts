@@ -12,6 +12,10 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import Database from 'libsql';
 
 type Raw = InstanceType<typeof Database>;
+type Statement = ReturnType<Raw['prepare']>;
+
+/** Distinct SQL texts kept prepared; Kysely's query shapes number in the dozens. */
+const MAX_CACHED_STATEMENTS = 500;
 
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -21,6 +25,7 @@ function isBusy(err: unknown): boolean {
 export class LibsqlConnection implements SqliteDatabase {
   private raw: Raw;
   private poisoned = false;
+  private readonly statements = new Map<string, Statement>();
   /** Connections replaced after a busy failure (for tests and diagnostics). */
   reopened = 0;
 
@@ -43,6 +48,7 @@ export class LibsqlConnection implements SqliteDatabase {
     if (this.poisoned && !this.raw.inTransaction) {
       this.poisoned = false;
       const stale = this.raw;
+      this.statements.clear(); // they belong to the old connection
       this.raw = this.open();
       this.reopened += 1;
       try {
@@ -64,16 +70,26 @@ export class LibsqlConnection implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
-    const stmt = this.guard(() => this.current().prepare(sql));
+    const raw = this.current();
+    // Kysely prepares every query it runs; the same shapes recur (a device lookup per message,
+    // an insert per event), and parsing the SQL again costs more than running it.
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.guard(() => raw.prepare(sql));
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
+      this.statements.set(sql, stmt);
+    }
+    const prepared = stmt;
     return {
-      reader: stmt.reader,
-      all: (parameters) => this.guard(() => stmt.all([...parameters])),
-      run: (parameters) => this.guard(() => stmt.run([...parameters])),
-      iterate: (parameters) => this.guard(() => stmt.iterate([...parameters])),
+      reader: prepared.reader,
+      all: (parameters) => this.guard(() => prepared.all([...parameters])),
+      run: (parameters) => this.guard(() => prepared.run([...parameters])),
+      iterate: (parameters) => this.guard(() => prepared.iterate([...parameters])),
     };
   }
 
   close(): void {
+    this.statements.clear();
     this.raw.close();
   }
 }
