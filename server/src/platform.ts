@@ -127,18 +127,23 @@ export class Platform {
       journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 2000, lingerMs: 100 }),
     ];
     const live = new LivePush({ store, audience: () => this.requireApp().realtime });
-    this.streamConsumers = [{ name: LIVE_PUSH_CONSUMER, handler: live }, ...(opts.subscribers ?? [])].map(
-      ({ name, handler }) =>
-        new LogConsumer<AlertStreamEntry>({
-          name,
-          logName: 'alerts',
-          log: store.alertLog,
-          offsets: store.offsets,
-          handler,
-          commit: 'after',
-          logger: this.logger.child({ module: name }),
-        }),
-    );
+    const streamConsumer = (name: string, handler: LogHandler<AlertStreamEntry>, commitEveryMs = 0) =>
+      new LogConsumer<AlertStreamEntry>({
+        name,
+        logName: 'alerts',
+        log: store.alertLog,
+        offsets: store.offsets,
+        handler,
+        commit: 'after',
+        commitEveryMs,
+        logger: this.logger.child({ module: name }),
+      });
+    this.streamConsumers = [
+      // The push is on the alarm path: its offset is saved once a second, not with a durable write
+      // per alert. After a crash it pushes up to a second again, to sockets that never saw it.
+      streamConsumer(LIVE_PUSH_CONSUMER, live, 1000),
+      ...(opts.subscribers ?? []).map(({ name, handler }) => streamConsumer(name, handler)),
+    ];
     this.gateway = createGateway({
       devices: directory,
       journal,

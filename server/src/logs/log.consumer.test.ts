@@ -393,3 +393,24 @@ describe('LogConsumer', () => {
     expect((await c.position()).offset).toBe(2);
   });
 });
+
+describe('LogConsumer with commitEveryMs', () => {
+  it('moves on at once, saves its offset once per interval and at stop, never per batch', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const r = recorder();
+    const c = consumer(r, { commitEveryMs: 1000 });
+    await c.start();
+    await appendN(3);
+    await c.idle();
+    expect(r.offsets()).toEqual([1, 2, 3]);
+    expect((await c.position()).lag).toBe(0);
+    expect(await committed()).toBe(0); // not yet written: the interval has not passed
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await committed()).toBe(3);
+    await appendN(2);
+    await c.idle();
+    expect(await committed()).toBe(3);
+    await c.stop(); // what moved since is written on the way out
+    expect(await committed()).toBe(5);
+  });
+});
