@@ -21,6 +21,11 @@ export interface ReadingQuery {
   limit: number;
 }
 
+/**
+ * A point is identified by (device, kind, ts): writing it again replaces it, as InfluxDB does for
+ * the same measurement, tags and timestamp. So the time-series sink, which commits its journal
+ * offset after writing, may write a batch again after a crash without doubling a single point.
+ */
 export interface ReadingStore {
   write(points: readonly ReadingPoint[]): Promise<void>;
   query(q: ReadingQuery): Promise<ReadingPoint[]>;

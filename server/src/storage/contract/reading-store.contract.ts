@@ -97,6 +97,16 @@ export function describeReadingStoreContract(name: string, open: ReadingStoreFac
       expect(await readings.query(query({ residentId: 'res_c' }))).toEqual([]);
     });
 
+    it('replaces a point written again (same device, kind and time), so a replayed batch doubles nothing', async () => {
+      const readings = await fresh();
+      await readings.write([vitals(0), vitals(1)]);
+      await readings.write([vitals(0), vitals(1)]); // the sink after a crash, before its offset commit
+      expect((await readings.query(query())).map((p) => p.ts)).toEqual([ts(0), ts(1)]);
+      const corrected = vitals(1, { heartRate: 99 });
+      await readings.write([corrected, vitals(2), vitals(2, { heartRate: 50 })]);
+      expect(await readings.query(query())).toEqual([vitals(0), corrected, vitals(2, { heartRate: 50 })]);
+    });
+
     it('keeps points that share a timestamp, and every point of a large write', async () => {
       const readings = await fresh();
       const twins = [vitals(0, { heartRate: 71 }), { ...vitals(0, { heartRate: 72 }), deviceId: 'wear-a2' }];

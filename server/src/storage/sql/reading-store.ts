@@ -11,9 +11,11 @@ export class SqlReadingStore implements ReadingStore {
 
   async write(points: readonly ReadingPoint[]): Promise<void> {
     if (points.length === 0) return;
+    // The same point twice in one write: the later one wins, as it would across writes.
+    const unique = [...new Map(points.map((p) => [`${p.deviceId}\u0000${p.kind}\u0000${p.ts}`, p])).values()];
     await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < points.length; i += ROWS_PER_INSERT) {
-        const rows = points.slice(i, i + ROWS_PER_INSERT).map((p) => ({
+      for (let i = 0; i < unique.length; i += ROWS_PER_INSERT) {
+        const rows = unique.slice(i, i + ROWS_PER_INSERT).map((p) => ({
           site_id: p.siteId,
           resident_id: p.residentId,
           device_id: p.deviceId,
@@ -21,7 +23,17 @@ export class SqlReadingStore implements ReadingStore {
           ts: p.ts,
           fields: JSON.stringify(p.fields),
         }));
-        await trx.insertInto('readings').values(rows).execute();
+        await trx
+          .insertInto('readings')
+          .values(rows)
+          .onConflict((oc) =>
+            oc.columns(['device_id', 'kind', 'ts']).doUpdateSet((eb) => ({
+              site_id: eb.ref('excluded.site_id'),
+              resident_id: eb.ref('excluded.resident_id'),
+              fields: eb.ref('excluded.fields'),
+            })),
+          )
+          .execute();
       }
     });
   }

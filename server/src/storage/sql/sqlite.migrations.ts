@@ -217,4 +217,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sessions_user ON sessions(user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'a reading is identified by (device, kind, ts): a rewrite replaces it',
+    sql: `
+      DELETE FROM readings WHERE id NOT IN (SELECT MAX(id) FROM readings GROUP BY device_id, kind, ts);
+      CREATE UNIQUE INDEX readings_point ON readings(device_id, kind, ts);
+    `,
+  },
 ];
