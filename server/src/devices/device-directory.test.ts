@@ -11,18 +11,24 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
+/** A directory over the store, provisioning that tells it of changes, and one SOS button. */
+async function provisioned() {
+  const { store, clock } = t;
+  const directory = new StoreDeviceDirectory(store, clock);
+  const p = new ProvisioningService({
+    store,
+    clock,
+    hashCost: TEST_COST,
+    onDeviceChanged: (id) => directory.invalidate(id),
+  });
+  const site = await p.addSite({ name: 'S' });
+  const { device, secret } = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+  return { directory, p, site, device, secret };
+}
+
 describe('StoreDeviceDirectory', () => {
   it('answers null for unknown, false for a wrong secret, the record for the right one, enabled or not', async () => {
-    const { store, clock } = t;
-    const directory = new StoreDeviceDirectory(store, clock);
-    const p = new ProvisioningService({
-      store,
-      clock,
-      hashCost: TEST_COST,
-      onDeviceChanged: (id) => directory.invalidate(id),
-    });
-    const site = await p.addSite({ name: 'S' });
-    const { device, secret } = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+    const { directory, p, device, secret } = await provisioned();
 
     expect(await directory.verify('dev_unknown', Buffer.from(secret))).toBeNull();
     expect(await directory.verify(device.id, Buffer.from(`${secret}x`))).toBe(false);
@@ -36,15 +42,7 @@ describe('StoreDeviceDirectory', () => {
 
   it('caches records: a change through provisioning counts at once, one behind its back after the TTL', async () => {
     const { store, clock } = t;
-    const directory = new StoreDeviceDirectory(store, clock);
-    const p = new ProvisioningService({
-      store,
-      clock,
-      hashCost: TEST_COST,
-      onDeviceChanged: (id) => directory.invalidate(id),
-    });
-    const site = await p.addSite({ name: 'S' });
-    const { device } = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+    const { directory, p, site, device } = await provisioned();
     expect(await directory.get(device.id)).toMatchObject({ id: device.id, enabled: true });
 
     // Provisioning in this process tells the directory: the next message sees the change.
