@@ -90,10 +90,11 @@ export class Platform {
     this.startedAt = this.clock.now();
     const { store, journal, readings } = opts.storage;
     this.store = store;
-    const directory = new StoreDeviceDirectory(store, this.clock);
+    const directory = new StoreDeviceDirectory(store, this.clock, opts.storage.deviceSecrets);
     this.provisioning = new ProvisioningService({
       store,
       clock: this.clock,
+      deviceSecrets: opts.storage.deviceSecrets,
       ...(opts.hashCost ? { hashCost: opts.hashCost } : {}),
       onDeviceChanged: (id) => directory.invalidate(id),
     });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeviceSecrets } from '../auth/device-secrets';
 import { queryFile, tempDir } from '../testing/fixtures';
 import { main } from './main';
 
@@ -53,7 +54,7 @@ describe('admin CLI', () => {
     expect(query('SELECT id, name FROM sites')).toEqual([{ id: site.id, name: 'X' }]);
   });
 
-  it('device add shows the secret once and stores only its scrypt hash', async () => {
+  it('device add shows the secret once and stores only its keyed hash (HMAC under the data dir key)', async () => {
     const siteId = await addSite();
     const r = await cli('device', 'add', '--site', siteId, '--type', 'sos_button', '--id', 'sos-1');
     expect(r.code).toBe(0);
@@ -64,7 +65,8 @@ describe('admin CLI', () => {
     expect(r.out).toMatch(/^username: sos-1$/m);
 
     const [row] = query<{ secret_hash: string }>('SELECT secret_hash FROM devices WHERE id = ?', 'sos-1');
-    expect(row?.secret_hash.startsWith('scrypt$')).toBe(true);
+    expect(row?.secret_hash.startsWith('hmac-sha256$')).toBe(true);
+    expect(row?.secret_hash).toBe(DeviceSecrets.forDataDir(dir).hash(secret!));
     expect(row?.secret_hash).not.toContain(secret);
     const everything =
       JSON.stringify(query('SELECT * FROM audit_log')) + JSON.stringify(query('SELECT * FROM devices'));

@@ -28,7 +28,14 @@ function open(env: NodeJS.ProcessEnv) {
   const config = loadConfig(env);
   const logger = createLogger('warn', process.stderr as never);
   const storage = openStorage(config, logger);
-  return { storage, provisioning: new ProvisioningService({ store: storage.store, clock: systemClock }) };
+  return {
+    storage,
+    provisioning: new ProvisioningService({
+      store: storage.store,
+      clock: systemClock,
+      deviceSecrets: storage.deviceSecrets,
+    }),
+  };
 }
 
 type Printable = Record<string, unknown>;

@@ -5,7 +5,7 @@
  * within `ttlMs`.
  */
 import type { Clock, DeviceDirectory, DeviceRecord } from '@carecircle/protocol';
-import { DUMMY_HASH, verifySecret } from '../auth/secrets';
+import type { DeviceSecrets } from '../auth/device-secrets';
 import type { DeviceState, StateStore } from '../storage/ports';
 
 export const DEVICE_CACHE_TTL_MS = 2000;
@@ -20,6 +20,7 @@ export class StoreDeviceDirectory implements DeviceDirectory {
   constructor(
     private readonly store: StateStore,
     private readonly clock: Clock,
+    private readonly secrets: DeviceSecrets,
     private readonly ttlMs = DEVICE_CACHE_TTL_MS,
   ) {}
 
@@ -27,11 +28,13 @@ export class StoreDeviceDirectory implements DeviceDirectory {
     // Always from the store: a connect must see a rotated secret or a disabled device at once.
     const row = await this.store.devices.get(deviceId);
     if (!row) {
-      // Same work as a real check, so timing does not reveal which device ids exist.
-      await verifySecret(secret, DUMMY_HASH);
+      // The same (cheap) work as a real check, so timing does not tell which ids exist.
+      this.secrets.hash(secret);
       return null;
     }
-    if (!(await verifySecret(secret, row.secretHash))) return false;
+    const check = await this.secrets.check(secret, row.secretHash);
+    if (check === 'invalid') return false;
+    if (check === 'valid_legacy') await this.store.devices.setSecretHash(deviceId, this.secrets.hash(secret));
     const record = recordOf(row);
     this.remember(deviceId, record);
     return record;

@@ -11,7 +11,12 @@ let p: ProvisioningService;
 
 beforeEach(() => {
   t = createTestDb();
-  p = new ProvisioningService({ store: t.store, clock: t.clock, hashCost: TEST_COST });
+  p = new ProvisioningService({
+    store: t.store,
+    clock: t.clock,
+    hashCost: TEST_COST,
+    deviceSecrets: t.storage.deviceSecrets,
+  });
 });
 afterEach(() => t.close());
 
@@ -55,7 +60,7 @@ describe('ProvisioningService', () => {
   it("a device's secret verifies through the gateway's directory; a rotated one replaces it", async () => {
     const site = await p.addSite({ name: 'A' });
     const { device, secret } = await p.addDevice({ siteId: site.id, type: 'door_sensor', id: 'door-1' });
-    const directory = new StoreDeviceDirectory(t.store, t.clock);
+    const directory = new StoreDeviceDirectory(t.store, t.clock, t.storage.deviceSecrets);
     expect(await directory.verify('door-1', Buffer.from(secret))).toEqual(device);
     expect(await directory.verify('door-1', Buffer.from('wrong'))).toBe(false);
     expect(await directory.verify('door-2', Buffer.from(secret))).toBeNull();

@@ -15,6 +15,7 @@ import {
   type Site,
   type User,
 } from '@carecircle/protocol';
+import type { DeviceSecrets } from '../auth/device-secrets';
 import { generateSecret, hashSecret, type SecretCost } from '../auth/secrets';
 import type { HomeRecord, ResidentRecord, StateStore } from '../storage/ports';
 
@@ -34,7 +35,9 @@ export class ProvisioningService {
     private readonly deps: {
       store: StateStore;
       clock: Clock;
-      /** scrypt cost of new secrets and passwords; tests pass a cheap one. */
+      /** How device secrets are stored (an HMAC under the data directory's key). */
+      deviceSecrets: DeviceSecrets;
+      /** scrypt cost of people's passwords; tests pass a cheap one. */
       hashCost?: SecretCost;
       /** Told of every device whose record changed, so caches drop it at once. */
       onDeviceChanged?: (deviceId: string) => void;
@@ -119,7 +122,7 @@ export class ProvisioningService {
         siteId: input.siteId,
         residentId: input.residentId ?? null,
         type: input.type as DeviceType,
-        secretHash: await this.hash(secret),
+        secretHash: this.deps.deviceSecrets.hash(secret),
         ...(input.id ? { id: input.id } : {}),
       },
       this.now(),
@@ -133,7 +136,7 @@ export class ProvisioningService {
     if (!(await this.deps.store.devices.get(deviceId)))
       throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
     const secret = generateSecret();
-    await this.deps.store.devices.setSecretHash(deviceId, await this.hash(secret));
+    await this.deps.store.devices.setSecretHash(deviceId, this.deps.deviceSecrets.hash(secret));
     this.deps.onDeviceChanged?.(deviceId);
     await this.deps.store.audit.record(this.now(), this.actor, 'device.rotate_secret', deviceId);
     return secret;

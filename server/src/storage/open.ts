@@ -1,11 +1,12 @@
 /**
  * Chooses the storage adapters from the configuration (the composition root's one place for
- * it). Today: the embedded SQLite database for everything. PostgreSQL and NATS JetStream
+ * it), and loads what else lives in the data directory (the device-secret key). Today: the embedded SQLite database for everything. PostgreSQL and NATS JetStream
  * arrive as further branches here, behind the same ports.
  */
 import { join } from 'node:path';
 import type { DeadLetterStore, Journal, MetricSample } from '@carecircle/protocol';
 import type { Logger } from 'pino';
+import { DeviceSecrets } from '../auth/device-secrets';
 import type { Config } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
 import type { StateStore } from './ports';
@@ -16,6 +17,8 @@ import { isTransientSqliteError, openSqlite } from './sql/sqlite';
 import { createSqlStateStore } from './sql/state-store';
 
 export interface Storage {
+  /** The data directory's key for device secrets (auth/device-secrets.ts). */
+  deviceSecrets: DeviceSecrets;
   store: StateStore;
   /** Any journal adapter counts its appends, duplicates, write batches and failures. */
   journal: Journal & { samples(): MetricSample[]; readonly stats: JournalStats };
@@ -58,6 +61,7 @@ export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): St
   });
   const readings = new SqlReadingStore(sqlite.db);
   return {
+    deviceSecrets: DeviceSecrets.forDataDir(config.dataDir),
     store,
     journal,
     readings,

@@ -32,9 +32,14 @@ describe('seedDemo', () => {
 
   it('seeds a facility of at least 20 residents with devices, and users with one-time passwords; a rerun rotates them', async () => {
     const { store } = storage;
-    // ~90 secrets and passwords per run: at the production scrypt cost that is seconds of CPU
-    // per run on a loaded machine; the cheap cost still makes real hashes that verify.
-    const provisioning = new ProvisioningService({ store, clock, hashCost: TEST_COST });
+    // Passwords use scrypt: at the production cost that is seconds of CPU per run on a loaded
+    // machine; the cheap cost still makes real hashes that verify.
+    const provisioning = new ProvisioningService({
+      store,
+      clock,
+      hashCost: TEST_COST,
+      deviceSecrets: storage.deviceSecrets,
+    });
     const first = await seedDemo(provisioning, store);
 
     const facility = (await store.sites.findByName(DEMO_FACILITY))!;
@@ -48,7 +53,7 @@ describe('seedDemo', () => {
     expect(first.users.map((u) => u.role).sort()).toEqual(['admin', 'family', 'staff', 'staff', 'supervisor']);
     expect(new Set(first.users.map((u) => u.password)).size).toBe(first.users.length);
 
-    const directory = new StoreDeviceDirectory(store, clock);
+    const directory = new StoreDeviceDirectory(store, clock, storage.deviceSecrets);
     const probe = first.devices[0]!;
     expect(await directory.verify(probe.id, Buffer.from(probe.secret))).toMatchObject({ id: probe.id });
 
