@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   ERR_BAD_CREDENTIALS: 401,
   ERR_UNAUTHENTICATED: 401,
   ERR_FORBIDDEN: 403,
+  /** A cookie-authenticated change or live connection from another site. */
+  ERR_CROSS_SITE: 403,
   ERR_NOT_FOUND: 404,
   ERR_ALERT_NOT_FOUND: 404,
   ERR_ALERT_TRANSITION: 409,

@@ -3,7 +3,7 @@
  * (config, signals, listen) live in main.ts; tests drive this with `inject()` or real ports.
  */
 import { existsSync } from 'node:fs';
-import { API_PREFIX, type HealthResponse } from '@carecircle/protocol';
+import { API_PREFIX, CareCircleError, type HealthResponse } from '@carecircle/protocol';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -22,6 +22,7 @@ import { authRoutes } from './routes/auth.routes';
 import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { residentRoutes } from './routes/residents.routes';
+import { isCrossSite, SAFE_METHODS } from './same-origin';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -101,6 +102,15 @@ export async function buildServer(deps: AppDeps) {
     // Only meaningful over HTTPS, which a reverse proxy in front of the platform provides.
     strictTransportSecurity: false,
     xFrameOptions: { action: 'deny' },
+  });
+
+  // Cookie-carried changes from another site are refused before anything else runs (same-origin.ts).
+  app.addHook('onRequest', async (req) => {
+    if (SAFE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
+    if (req.headers.authorization?.startsWith('Bearer ')) return;
+    if (isCrossSite(req.headers)) {
+      throw new CareCircleError('ERR_CROSS_SITE', 'cross-site requests are refused; use this site or a bearer token');
+    }
   });
 
   await app.register(

@@ -44,6 +44,32 @@ describe('socket.io sessions', () => {
     expect(await ready(connect({}, `cc_session=${token}`))).toMatchObject({ siteIds: [t.world.siteA] });
   });
 
+  it('refuses a cookie-carried connection from another origin, but not a token from anywhere (CSRF)', async () => {
+    const token = await t.login('staff-a');
+    const foreign = io(base, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: `cc_session=${token}`, origin: 'https://evil.example' },
+    });
+    sockets.push(foreign);
+    await expect(ready(foreign)).rejects.toThrow('ERR_CROSS_SITE');
+    const own = io(base, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: `cc_session=${token}`, origin: base },
+    });
+    sockets.push(own);
+    expect(await ready(own)).toMatchObject({ siteIds: [t.world.siteA] });
+    const withToken = io(base, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { origin: 'https://evil.example' },
+    });
+    sockets.push(withToken);
+    expect(await ready(withToken)).toMatchObject({ siteIds: [t.world.siteA] });
+  });
+
   it('refuses a connection without a valid session', async () => {
     await expect(ready(connect({ token: 'forged' }))).rejects.toThrow('ERR_UNAUTHENTICATED');
     await expect(ready(connect({}))).rejects.toThrow('ERR_UNAUTHENTICATED');

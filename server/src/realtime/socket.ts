@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { type AuthService, tokenHash } from '../auth/auth.service';
 import { scopeOf } from '../auth/scope';
+import { isCrossSite } from '../http/same-origin';
 import type { StateStore } from '../storage/ports';
 
 interface SocketData {
@@ -66,6 +67,11 @@ export function attachRealtime(deps: {
     const cookieHeader = socket.handshake.headers.cookie;
     const fromCookie = cookieHeader ? fastifyCookie.parse(cookieHeader)[SESSION_COOKIE] : undefined;
     const token = fromAuth ?? fromCookie;
+    // A handshake that rides on the cookie must come from this site's own pages (CSRF, same-origin.ts).
+    if (fromAuth === undefined && isCrossSite(socket.handshake.headers)) {
+      next(new Error('ERR_CROSS_SITE'));
+      return;
+    }
     const admit = async (): Promise<Error | null> => {
       const user = await deps.auth.authenticate(token);
       if (!user || !token) return new Error('ERR_UNAUTHENTICATED');
