@@ -53,7 +53,7 @@ export class AuthService extends EventEmitter<AuthEvents> {
       });
       throw new CareCircleError('ERR_BAD_CREDENTIALS', 'wrong username or password');
     }
-    this.throttle.succeeded(username);
+    this.throttle.succeeded(username, address);
     const { passwordHash: _omit, ...user } = found;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(clock.now() + SESSION_TTL_MS).toISOString();
