@@ -120,18 +120,28 @@ export type Site = Static<typeof SiteSchema>;
 export const MeResponseSchema = Type.Object({ user: UserSchema, sites: Type.Array(SiteSchema) });
 export type MeResponse = Static<typeof MeResponseSchema>;
 
+export const HEALTH_STATUSES = ['ok', 'degraded', 'failing'] as const;
+
 const LogHealthSchema = Type.Object({
   head: Type.Integer(),
   consumers: Type.Record(Type.String(), Type.Object({ offset: Type.Integer(), lag: Type.Integer() })),
 });
 
 export const HealthResponseSchema = Type.Object({
-  status: Type.Enum(['ok', 'degraded'] as const),
+  /**
+   * `failing` (HTTP 503): alarms cannot get through — the database or the journal cannot write,
+   * or device intake is down; a supervisor or load balancer should act. `degraded` (200): alarms
+   * get through but something lags. Each reason says what.
+   */
+  status: Type.Enum(HEALTH_STATUSES),
+  reasons: Type.Array(Type.String()),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
   checks: Type.Object({
     database: Type.Boolean(),
     gateway: Type.Boolean(),
+    /** False while the journal's last write failed (a full disk, say) and none has succeeded since. */
+    journal: Type.Boolean(),
   }),
   /** The device journal: its head (summed over partitions) and each consumer's offset and lag. */
   journal: LogHealthSchema,

@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from './auth/secrets';
 import type { LogHandler } from './logs/log.consumer';
 import { Platform } from './platform';
-import { openStorage } from './storage/open';
+import { openStorage, type Storage } from './storage/open';
 import type { AlertStreamEntry } from './storage/ports';
-import { deferred, silentLogger, tempDir } from './testing/fixtures';
+import { deferred, deviceEvent, queryFile, silentLogger, tempDir } from './testing/fixtures';
 
 /** A consumer that records what it was handed and can be told to fail, by throwing or by rejecting. */
 class Steerable implements LogHandler<AlertStreamEntry> {
@@ -51,6 +51,8 @@ class Steerable implements LogHandler<AlertStreamEntry> {
 
 let cleanup: () => void;
 let platform: Platform;
+let storage: Storage;
+let dataDir: string;
 const throwing = new Steerable('throw');
 const rejecting = new Steerable('reject');
 const healthy = new Steerable('never');
@@ -58,11 +60,13 @@ const healthy = new Steerable('never');
 beforeEach(async () => {
   const dir = tempDir();
   cleanup = dir.cleanup;
+  dataDir = dir.dir;
   const logger = silentLogger();
+  storage = openStorage({ dataDir: dir.dir }, logger);
   platform = new Platform({
     config: { dataDir: dir.dir, host: '127.0.0.1', httpPort: 0, mqttPort: 0, mqttWsPort: null, logLevel: 'silent' },
     logger,
-    storage: openStorage({ dataDir: dir.dir }, logger),
+    storage,
     hashCost: TEST_COST,
     subscribers: [
       { name: 'throws', handler: throwing },
@@ -161,5 +165,33 @@ describe('alert-stream consumers that fail', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('health', () => {
+  it('says failing (503) with the reason while the journal cannot append, and ok once it can', async () => {
+    const ports = await platform.start();
+    const health = async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/api/v1/health`);
+      return { status: res.status, body: (await res.json()) as { status: string; reasons: string[] } };
+    };
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', reasons: [] } });
+
+    // What a full disk looks like to the journal: every write refused.
+    const file = `${dataDir}/carecircle.db`;
+    queryFile(
+      file,
+      "CREATE TRIGGER full BEFORE INSERT ON journal BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    );
+    const sos = deviceEvent('sos', { deviceId: 'dev-x', siteId: 'site-x' });
+    await expect(storage.journal.append(sos)).rejects.toThrow('database or disk is full');
+    const failing = await health();
+    expect(failing.status).toBe(503);
+    expect(failing.body.status).toBe('failing');
+    expect(failing.body.reasons).toEqual(['journal: cannot append (database or disk is full)']);
+
+    queryFile(file, 'DROP TRIGGER full');
+    expect(await storage.journal.append(sos)).toBe('appended');
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', reasons: [] } });
   });
 });

@@ -32,6 +32,8 @@ import type { AlertStreamEntry, StateStore } from './storage/ports';
 import { READING_SINK_CONSUMER, ReadingSink } from './timeseries/reading.sink';
 
 export const VERSION = '0.2.0';
+/** A consumer further behind than this is reported (`degraded`): it is not keeping up. */
+export const LAG_BOUND = 5000;
 export const DEFAULT_DASHBOARD_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../dashboard/dist');
 
 export class PortInUseError extends Error {
@@ -232,6 +234,8 @@ export class Platform {
 
   async health(): Promise<HealthResponse> {
     const database = await this.store.healthy();
+    const journalFailure = this.storage.journal.lastFailure;
+    const gateway = this.listening !== null;
     const log = async (consumers: LogConsumer<JournalEntry | AlertStreamEntry>[], heads: () => Promise<number>) => {
       const out: HealthResponse['journal'] = { head: 0, consumers: {} };
       if (!database) return out;
@@ -244,18 +248,33 @@ export class Platform {
       for (let p = 0; p < log.partitions; p++) sum += await log.head(p);
       return sum;
     };
-    const gateway = this.listening !== null;
+    const journal = await log(this.journalConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
+      sumHeads(this.storage.journal),
+    );
+    const alerts = await log(this.streamConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
+      sumHeads(this.store.alertLog),
+    );
+    const failing: string[] = [];
+    if (!database) failing.push('database: not answering');
+    if (journalFailure !== null) failing.push(`journal: cannot append (${journalFailure})`);
+    if (!gateway) failing.push('gateway: not listening for devices');
+    const degraded: string[] = [];
+    for (const [logName, view] of [
+      ['journal', journal],
+      ['alerts', alerts],
+    ] as const) {
+      for (const [name, { lag }] of Object.entries(view.consumers)) {
+        if (lag > LAG_BOUND) degraded.push(`${logName}/${name}: ${lag} entries behind`);
+      }
+    }
     return {
-      status: database && gateway ? 'ok' : 'degraded',
+      status: failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok',
+      reasons: [...failing, ...degraded],
       version: VERSION,
       uptimeSeconds: Math.round((this.clock.now() - this.startedAt) / 1000),
-      checks: { database, gateway },
-      journal: await log(this.journalConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
-        sumHeads(this.storage.journal),
-      ),
-      alerts: await log(this.streamConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
-        sumHeads(this.store.alertLog),
-      ),
+      checks: { database, gateway, journal: journalFailure === null },
+      journal,
+      alerts,
     };
   }
 

@@ -50,14 +50,15 @@ describe('the HTTP app', () => {
     expect(res.body).not.toContain('SQLITE');
   });
 
-  it('serves health without authentication: 200 when ok, 503 when degraded', async () => {
+  it('serves health without authentication: 200 when ok, 503 when failing', async () => {
     let gateway = true;
     t = await createTestApp({
       health: async () => ({
-        status: gateway ? 'ok' : 'degraded',
+        status: gateway ? 'ok' : 'failing',
+        reasons: gateway ? [] : ['gateway: not listening for devices'],
         version: 'test',
         uptimeSeconds: 3,
-        checks: { database: true, gateway },
+        checks: { database: true, gateway, journal: true },
         journal: { head: 7, consumers: { 'alert-engine': { offset: 7, lag: 0 } } },
         alerts: { head: 2, consumers: { 'live-push': { offset: 2, lag: 0 } } },
       }),
@@ -66,9 +67,9 @@ describe('the HTTP app', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ status: 'ok', journal: { head: 7 }, alerts: { head: 2 } });
     gateway = false;
-    const degraded = await t.app.inject({ url: '/api/v1/health' });
-    expect(degraded.statusCode).toBe(503);
-    expect(degraded.json()).toMatchObject({ status: 'degraded', checks: { gateway: false } });
+    const failing = await t.app.inject({ url: '/api/v1/health' });
+    expect(failing.statusCode).toBe(503);
+    expect(failing.json()).toMatchObject({ status: 'failing', checks: { gateway: false } });
   });
 
   it('answers 413 for a body over the limit', async () => {

@@ -21,7 +21,12 @@ export interface Storage {
   deviceSecrets: DeviceSecrets;
   store: StateStore;
   /** Any journal adapter counts its appends, duplicates, write batches and failures. */
-  journal: Journal & { samples(): MetricSample[]; readonly stats: JournalStats };
+  journal: Journal & {
+    samples(): MetricSample[];
+    readonly stats: JournalStats;
+    /** Why the last write failed, while none has succeeded since; null when writing works. */
+    readonly lastFailure: string | null;
+  };
   readings: ReadingStore;
   deadLetters: DeadLetterStore;
   /** What backs it, for the start-up log line. */

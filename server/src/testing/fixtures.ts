@@ -265,9 +265,10 @@ export async function createTestApp(
       overrides.health ??
       (async () => ({
         status: 'ok',
+        reasons: [],
         version: 'test',
         uptimeSeconds: 0,
-        checks: { database: await t.store.healthy(), gateway: true },
+        checks: { database: await t.store.healthy(), gateway: true, journal: true },
         journal: { head: await t.journal.head(0), consumers: {} },
         alerts: { head: await t.store.alertLog.head(0), consumers: {} },
       })),

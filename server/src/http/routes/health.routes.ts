@@ -8,13 +8,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
     {
       schema: {
         tags: ['ops'],
-        summary: 'Liveness and the journal consumers’ lag (no authentication, no personal data)',
+        summary:
+          'ok / degraded / failing (503) with reasons, and both logs’ consumers (no authentication, no personal data)',
         response: { 200: HealthResponseSchema, 503: HealthResponseSchema },
       },
     },
     async (_req, reply) => {
       const health = await deps.health();
-      return reply.status(health.status === 'ok' ? 200 : 503).send(health);
+      return reply.status(health.status === 'failing' ? 503 : 200).send(health);
     },
   );
 };

@@ -42,6 +42,8 @@ export interface JournalStats {
 
 export class SqlJournal implements Journal {
   readonly stats: JournalStats = { appended: 0, duplicates: 0, batches: 0, failures: 0 };
+  /** Why the last write failed, while no write has succeeded since; null when writing works. */
+  lastFailure: string | null = null;
   private pending: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private writing: Promise<void> | null = null;
@@ -105,11 +107,13 @@ export class SqlJournal implements Journal {
         );
       });
     } catch (err) {
+      this.lastFailure = err instanceof Error ? err.message : String(err);
       this.stats.failures += batch.length;
       for (const p of batch) p.reject(err);
       return;
     }
     this.stats.batches += 1;
+    this.lastFailure = null;
     const touched = new Set<number>();
     batch.forEach((p, i) => {
       const r = results[i] ?? 'duplicate';
