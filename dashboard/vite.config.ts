@@ -17,6 +17,7 @@ export default defineConfig({
       '/socket.io': { target: SERVER, ws: true },
     },
   },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // No source maps in what the server serves (issue 6, web assets).
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
   test: { include: ['src/**/*.test.ts'] },
 });

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { API_PREFIX, CareCircleError, type HealthResponse } from '@carecircle/protocol';
+import fastifyCompress from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -57,6 +58,8 @@ export async function buildServer(deps: AppDeps) {
   app.setErrorHandler(errorHandler);
 
   await app.register(fastifyCookie);
+  // gzip or brotli for what is worth compressing (the dashboard's bundle, large JSON lists).
+  await app.register(fastifyCompress, { threshold: 1024 });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'CareCircle API', version: deps.version },
@@ -129,10 +132,22 @@ export async function buildServer(deps: AppDeps) {
   );
 
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
-    await app.register(fastifyStatic, { root: deps.dashboardDir, wildcard: false });
-    // The dashboard routes in the browser: unknown non-API GETs get its index.html.
+    // Vite names every built asset by its content hash, so a browser may keep it for good; the
+    // page that names them must be asked for afresh, or a release would not reach the board.
+    await app.register(fastifyStatic, {
+      root: deps.dashboardDir,
+      wildcard: false,
+      cacheControl: false,
+      setHeaders: (res, path) => {
+        const hashed = /[\\/]assets[\\/][^\\/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/.test(path);
+        res.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    // The dashboard routes in the browser: unknown non-API GETs get its index.html. A missing
+    // file under /assets/ is a 404 (a page, served as a script or a source map, helps nobody).
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/socket.io')) {
+      const page = !['/api/', '/socket.io', '/assets/'].some((prefix) => req.url.startsWith(prefix));
+      if (req.method === 'GET' && page) {
         return reply.sendFile('index.html');
       }
       return reply.status(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
