@@ -17,6 +17,8 @@ import type { GatewayCounters } from './metrics';
 /** Dead-lettered payloads are cut to this size: enough to diagnose, bounded per entry. */
 export const DEAD_LETTER_PAYLOAD_BYTES = 2048;
 const MAX_DETAIL_CHARS = 200;
+/** At most one log line per refusal reason this often (the counters count them all). */
+export const REFUSAL_LOG_EVERY_MS = 1000;
 
 export interface Refusal {
   /** The device id, or for a refused CONNECT the username it claimed. */
@@ -64,9 +66,22 @@ export function createContext(deps: ContextDeps): GatewayContext {
   const inflight = new Set<Promise<unknown>>();
   const { counters } = deps;
 
+  // A flood of garbage must not become a flood of log lines: per reason, one line per
+  // `REFUSAL_LOG_EVERY_MS`, the next one saying how many were not logged. Every refusal is counted.
+  const lastLogged = new Map<GatewayRejectReason, { at: number; suppressed: number }>();
   function refuse({ deviceId, reason, detail }: Refusal): void {
     counters.reject(reason);
-    log.child({ deviceId: cut(deviceId, 64) }).warn({ reason, detail: cut(detail, MAX_DETAIL_CHARS) }, 'refused');
+    const now = deps.clock.now();
+    const last = lastLogged.get(reason);
+    if (last && now - last.at < REFUSAL_LOG_EVERY_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    lastLogged.set(reason, { at: now, suppressed: 0 });
+    log
+      .child({ deviceId: cut(deviceId, 64) })
+      .warn({ reason, detail: cut(detail, MAX_DETAIL_CHARS), ...(suppressed > 0 ? { suppressed } : {}) }, 'refused');
   }
 
   return {

@@ -1,5 +1,6 @@
 import { topics } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REFUSAL_LOG_EVERY_MS } from './context';
 import { CONNACK } from './errors';
 import { nativeEvent, nextEvent, secretOf, startTestGateway, type TestGateway } from './testing/harness';
 import { connectPacket, rawConnection } from './testing/raw';
@@ -55,11 +56,30 @@ describe('device authentication', () => {
       const received = await raw.closed;
       // CONNACK: type 0x20, length 2, session present 0, return code [MQTT-3.2.2-5: then close]
       expect([...received]).toEqual([0x20, 0x02, 0x00, CONNACK.IDENTIFIER_REJECTED]);
+      t.clock.advance(REFUSAL_LOG_EVERY_MS); // so that each refusal gets its own log line
     }
     expect(t.gateway.metrics().rejects.client_id_mismatch).toBe(2);
     // Refused for being empty, not for the id aedes would have generated in its place.
     const details = t.logs.filter((l) => l.reason === 'client_id_mismatch').map((l) => l.detail);
     expect(details).toEqual(['empty client id', 'empty client id']);
+  });
+
+  it('logs a burst of refusals of one reason as one line, then says how many it left out; counts them all', async () => {
+    const port = Number(new URL(t.mqttUrl).port);
+    const attempt = async () => {
+      const raw = await rawConnection(port);
+      raw.socket.write(connectPacket({ clientId: '', clean: true, username: 'sos-1', password: secretOf('sos-1') }));
+      await raw.closed;
+    };
+    for (let i = 0; i < 5; i++) await attempt();
+    expect(t.gateway.metrics().rejects.client_id_mismatch).toBe(5);
+    const lines = () => t.logs.filter((l) => l.reason === 'client_id_mismatch');
+    expect(lines()).toHaveLength(1);
+    t.clock.advance(REFUSAL_LOG_EVERY_MS);
+    await attempt();
+    expect(lines()).toHaveLength(2);
+    expect(lines()[1]).toMatchObject({ suppressed: 4, detail: 'empty client id' });
+    expect(t.gateway.metrics().rejects.client_id_mismatch).toBe(6);
   });
 
   it('refuses a disabled device with 5 (not authorized), but only once it proved its secret', async () => {

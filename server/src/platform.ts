@@ -293,6 +293,7 @@ export class Platform {
     const sources: MetricSource[] = [
       this.gateway,
       this.storage.journal,
+      this.storage.deadLetters,
       this.alertEngine,
       activeAlerts,
       ...this.consumers(),

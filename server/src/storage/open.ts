@@ -4,7 +4,7 @@
  * arrive as further branches here, behind the same ports.
  */
 import { join } from 'node:path';
-import type { DeadLetterStore, Journal, MetricSample } from '@carecircle/protocol';
+import type { DeadLetterStore, Journal, MetricSample, MetricSource } from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import { DeviceSecrets } from '../auth/device-secrets';
 import type { Config } from '../config';
@@ -28,7 +28,7 @@ export interface Storage {
     readonly lastFailure: string | null;
   };
   readings: ReadingStore;
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetterStore & MetricSource;
   /** What backs it, for the start-up log line. */
   describe: string;
   /** Closes everything, the journal first (it writes what is pending). */
@@ -65,15 +65,17 @@ export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): St
     close: () => sqlite.close(),
   });
   const readings = new SqlReadingStore(sqlite.db);
+  const deadLetters = new SqlDeadLetters(sqlite.db);
   return {
     deviceSecrets: DeviceSecrets.forDataDir(config.dataDir),
     store,
     journal,
     readings,
-    deadLetters: new SqlDeadLetters(sqlite.db),
+    deadLetters,
     describe: `SQLite ${sqlite.file}`,
     async close() {
       await journal.close();
+      await deadLetters.close();
       await readings.close();
       await store.close();
     },
