@@ -7,52 +7,36 @@
  */
 import type { DeadLetter, DeadLetterStore, MetricSample, MetricSource } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
+import { GroupCommit } from './group-commit';
 import type { Tables } from './schema';
 
 const ROWS_PER_INSERT = 100;
 
 export class SqlDeadLetters implements DeadLetterStore, MetricSource {
   readonly stats = { written: 0, batches: 0, dropped: 0, failed: 0 };
-  private pending: { entry: DeadLetter; done: () => void }[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
-  private writing: Promise<void> | null = null;
+  private readonly group: GroupCommit<DeadLetter, void>;
 
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly maxPending = 10_000,
-  ) {}
+  ) {
+    this.group = new GroupCommit((batch) => this.write(batch));
+  }
 
   /** Resolves once the entry is written, or dropped (counted) when the backlog is full. */
   record(entry: DeadLetter): Promise<void> {
-    if (this.pending.length >= this.maxPending) {
+    if (this.group.backlog >= this.maxPending) {
       this.stats.dropped += 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      this.pending.push({ entry, done: resolve });
-      this.schedule();
-    });
+    return this.group.submit(entry);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.writing) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = null;
-      this.writing = this.flush().finally(() => {
-        this.writing = null;
-        if (this.pending.length > 0) this.schedule();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+  private async write(batch: readonly DeadLetter[]): Promise<void[]> {
     try {
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const rows = batch.slice(i, i + ROWS_PER_INSERT).map(({ entry: e }) => ({
+          const rows = batch.slice(i, i + ROWS_PER_INSERT).map((e) => ({
             device_id: e.deviceId,
             topic: e.topic,
             reason: e.reason,
@@ -69,7 +53,7 @@ export class SqlDeadLetters implements DeadLetterStore, MetricSource {
       // The device was acknowledged and the refusal counted and logged; only the copy is lost.
       this.stats.failed += batch.length;
     }
-    for (const { done } of batch) done();
+    return batch.map(() => undefined);
   }
 
   samples(): MetricSample[] {
@@ -88,12 +72,7 @@ export class SqlDeadLetters implements DeadLetterStore, MetricSource {
   }
 
   /** Writes what is pending. */
-  async close(): Promise<void> {
-    if (this.scheduled) {
-      clearImmediate(this.scheduled);
-      this.scheduled = null;
-    }
-    await this.writing;
-    while (this.pending.length > 0) await this.flush();
+  close(): Promise<void> {
+    return this.group.drain();
   }
 }

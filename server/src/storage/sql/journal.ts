@@ -16,6 +16,7 @@ import {
 } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { GroupCommit } from './group-commit';
 import { notifyEach } from './notify';
 import type { Tables } from './schema';
 
@@ -24,12 +25,6 @@ const ROWS_PER_INSERT = 200;
 
 function keyOf(deviceId: string, eventId: string): string {
   return `${deviceId}\u0000${eventId}`;
-}
-
-interface Pending {
-  event: DeviceEvent;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
 }
 
 export interface JournalStats {
@@ -44,9 +39,7 @@ export class SqlJournal implements Journal {
   readonly stats: JournalStats = { appended: 0, duplicates: 0, batches: 0, failures: 0 };
   /** Why the last write failed, while no write has succeeded since; null when writing works. */
   lastFailure: string | null = null;
-  private pending: Pending[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
-  private writing: Promise<void> | null = null;
+  private readonly group: GroupCommit<DeviceEvent, AppendResult>;
   private closed = false;
   private readonly listeners = new Set<(partition: number) => void>();
 
@@ -54,31 +47,16 @@ export class SqlJournal implements Journal {
     private readonly db: Kysely<Tables>,
     readonly partitions = 1,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.group = new GroupCommit((batch) => this.write(batch));
+  }
 
   append(event: DeviceEvent): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
-      this.schedule();
-    });
+    return this.group.submit(event);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.writing) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = null;
-      this.writing = this.flush().finally(() => {
-        this.writing = null;
-        if (this.pending.length > 0) this.schedule();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+  private async write(batch: readonly DeviceEvent[]): Promise<AppendResult[]> {
     let results: AppendResult[];
     try {
       results = await this.db.transaction().execute(async (trx) => {
@@ -86,7 +64,7 @@ export class SqlJournal implements Journal {
         // learns whether it was new. Within a batch a repeat of a key counts as its duplicate.
         const inserted = new Set<string>();
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const rows = batch.slice(i, i + ROWS_PER_INSERT).map(({ event: e }) => ({
+          const rows = batch.slice(i, i + ROWS_PER_INSERT).map((e) => ({
             partition: partitionOf(e.siteId, this.partitions),
             event_id: e.eventId,
             device_id: e.deviceId,
@@ -103,33 +81,31 @@ export class SqlJournal implements Journal {
           for (const r of returned) inserted.add(keyOf(r.device_id, r.event_id));
         }
         return batch.map(
-          ({ event: e }): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
+          (e): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
         );
       });
     } catch (err) {
       this.lastFailure = err instanceof Error ? err.message : String(err);
       this.stats.failures += batch.length;
-      for (const p of batch) p.reject(err);
-      return;
+      throw err;
     }
     this.stats.batches += 1;
     this.lastFailure = null;
     const touched = new Set<number>();
-    batch.forEach((p, i) => {
-      const r = results[i] ?? 'duplicate';
-      if (r === 'appended') {
+    batch.forEach((e, i) => {
+      if (results[i] === 'appended') {
         this.stats.appended += 1;
-        touched.add(partitionOf(p.event.siteId, this.partitions));
+        touched.add(partitionOf(e.siteId, this.partitions));
       } else this.stats.duplicates += 1;
-      p.resolve(r);
     });
-    // Readers are told on the next turn: the resolutions above let the gateway write its
-    // PUBACKs first, so a device is not kept waiting on the alert engine's own transaction.
+    // Readers are told on the turn after: the appenders' promises settle first, so the gateway
+    // writes its PUBACKs before the alert engine's own transaction keeps the thread busy.
     if (touched.size > 0) {
       setImmediate(() => {
         for (const partition of touched) notifyEach(this.listeners, partition, this.logger);
       });
     }
+    return results;
   }
 
   async read(partition: number, after: number, limit: number): Promise<JournalEntry[]> {
@@ -161,12 +137,7 @@ export class SqlJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.scheduled) {
-      clearImmediate(this.scheduled);
-      this.scheduled = null;
-    }
-    await this.writing;
-    while (this.pending.length > 0) await this.flush();
+    await this.group.drain();
     this.listeners.clear();
   }
 }

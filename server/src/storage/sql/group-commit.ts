@@ -1,0 +1,61 @@
+/**
+ * Group commit: items submitted while no write is under way are written together by the next
+ * `write(batch)`, so one transaction (one fsync) serves everything that arrived meanwhile. Each
+ * submitter's promise settles with its own item's result once that write has committed, or
+ * rejects with the write's error. The journal (before every PUBACK) and the dead letters use it.
+ */
+export class GroupCommit<T, R> {
+  private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled: NodeJS.Immediate | null = null;
+  private writing: Promise<void> | null = null;
+
+  /** `write` answers one result per item, in order. */
+  constructor(private readonly write: (batch: readonly T[]) => Promise<R[]>) {}
+
+  /** Items waiting for the next write. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  submit(item: T): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Writes what is pending now, then resolves (for shutdown). */
+  async drain(): Promise<void> {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    await this.writing;
+    while (this.pending.length > 0) await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      this.writing = this.flush().finally(() => {
+        this.writing = null;
+        if (this.pending.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let results: R[];
+    try {
+      results = await this.write(batch.map((p) => p.item));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i] as R));
+  }
+}
