@@ -14,7 +14,7 @@ const ROWS_PER_INSERT = 100;
 
 export class SqlDeadLetters implements DeadLetterStore, MetricSource {
   readonly stats = { written: 0, batches: 0, dropped: 0, failed: 0 };
-  private readonly group: GroupCommit<DeadLetter, void>;
+  private readonly group: GroupCommit<DeadLetter, undefined>;
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -32,7 +32,7 @@ export class SqlDeadLetters implements DeadLetterStore, MetricSource {
     return this.group.submit(entry);
   }
 
-  private async write(batch: readonly DeadLetter[]): Promise<void[]> {
+  private async write(batch: readonly DeadLetter[]): Promise<undefined[]> {
     try {
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {

@@ -56,6 +56,8 @@ export class GroupCommit<T, R> {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as R));
+    batch.forEach((p, i) => {
+      p.resolve(results[i] as R);
+    });
   }
 }
