@@ -13,6 +13,12 @@ export interface GatewayLimits {
   connectTimeoutMs: number;
   /** A client whose socket does not drain within this time is closed (slow or frozen reader). */
   drainTimeoutMs: number;
+  /** Sustained publishes per second one device may send (alarms are never held to it). */
+  publishRatePerSecond: number;
+  /** Publishes a device may send at once before the rate applies. */
+  publishBurst: number;
+  /** Publishes dropped in a row, over the rate, before the connection is closed as a flood. */
+  floodDisconnectAfter: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
@@ -22,6 +28,10 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   maxInflightInbound: 32,
   connectTimeoutMs: 10_000,
   drainTimeoutMs: 10_000,
+  // Real devices report every few seconds; a burst covers a reconnect's resend of what queued.
+  publishRatePerSecond: 20,
+  publishBurst: 100,
+  floodDisconnectAfter: 1000,
 });
 
 export function resolveLimits(overrides: Partial<GatewayLimits> = {}): GatewayLimits {

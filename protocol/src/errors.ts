@@ -50,5 +50,9 @@ export const GATEWAY_REJECT_REASONS = [
   'packet_too_large',
   'unsupported_format',
   'duplicate',
+  /** Over the device's publish rate: acknowledged, dropped, counted. Alarms are never dropped. */
+  'rate_limited',
+  /** Over the rate for too long: the connection is closed. */
+  'flooding',
 ] as const;
 export type GatewayRejectReason = (typeof GATEWAY_REJECT_REASONS)[number];

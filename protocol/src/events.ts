@@ -20,6 +20,16 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/**
+ * Alarm-class events travel in their own lane (DESIGN.md, "Data flow"): ahead of routine
+ * readings, and never dropped by a rate limit.
+ */
+export const ALARM_EVENT_KINDS = ['sos', 'fall', 'fall_cancel'] as const satisfies readonly EventKind[];
+
+export function isAlarmKind(kind: EventKind): boolean {
+  return (ALARM_EVENT_KINDS as readonly EventKind[]).includes(kind);
+}
+
 const Empty = Type.Object({}, { additionalProperties: false });
 
 /** `data` per kind. Closed: an unknown field is a schema error, not silently stored. */

@@ -22,10 +22,12 @@
  * device resends, and the broker does not crash.
  */
 
+import { isAlarmKind } from '@carecircle/protocol';
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { createDecoder } from '../adapters/decode';
 import type { GatewayContext } from '../context';
 import { mayPublishWill, publishChannel } from './acl';
+import { PublishRateLimiter } from './rate-limit';
 import type { AuthorizePublishHook } from './types';
 
 /** A refusal already counted and logged; it closes the connection without a PUBACK. */
@@ -33,6 +35,7 @@ class PublishRefused extends Error {}
 
 export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHook {
   const decode = createDecoder(ctx.limits);
+  const rate = new PublishRateLimiter(ctx.limits, ctx.clock);
 
   async function authorize(client: Client | null, packet: PublishPacket | AedesPublishPacket): Promise<void> {
     // aedes passes no client only for wills it recovers from other brokers' sessions.
@@ -68,6 +71,20 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const receivedAt = new Date(ctx.clock.now()).toISOString();
     const decoded = decode({ record, channel, payload, receivedAt, lastWill });
+    // Alarms always get through; anything else is held to the device's rate (rate-limit.ts).
+    if (decoded.ok && isAlarmKind(decoded.event.kind)) rate.spend(client);
+    else if (!lastWill) {
+      const verdict = rate.take(client);
+      if (verdict === 'cut') throw new PublishRefused('flooding'); // counted once, when it was cut
+      if (verdict === 'flooding') {
+        ctx.refuse({ deviceId, reason: 'flooding', detail: 'over its publish rate for too long; disconnected' });
+        throw new PublishRefused('flooding');
+      }
+      if (verdict === 'limited') {
+        ctx.refuse({ deviceId, reason: 'rate_limited', detail: `over ${ctx.limits.publishRatePerSecond}/s` });
+        return; // acknowledged and dropped: a device is not made to resend its flood
+      }
+    }
     if (!decoded.ok) {
       const { reason, detail } = decoded;
       ctx.deadLetter({ deviceId, reason, detail, topic: packet.topic, payload, receivedAt });

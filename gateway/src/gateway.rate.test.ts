@@ -1,0 +1,54 @@
+/**
+ * Abuse costs only the abuser: a device over its publish rate has its routine messages dropped
+ * (acknowledged, counted), its alarms still get through, and a device that keeps flooding is cut
+ * off — while a neighbour's SOS is unaffected.
+ */
+import { topics } from '@carecircle/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nativeEvent, nextEvent, secretOf, startTestGateway, type TestGateway } from './testing/harness';
+
+let t: TestGateway;
+
+beforeEach(async () => {
+  t = await startTestGateway({ limits: { publishRatePerSecond: 2, publishBurst: 3, floodDisconnectAfter: 5 } });
+  for (const id of ['wear-1', 'sos-2'])
+    t.devices.add({ id, type: id.startsWith('wear') ? 'wearable' : 'sos_button' }, secretOf(id));
+});
+afterEach(() => t.close());
+
+const vitals = (n: number) => nativeEvent({ type: 'vitals', eventId: `v-${n}`, data: { heartRate: 60 + n } });
+
+describe('per-device publish rate', () => {
+  it('drops routine messages over the rate, never an alarm, and refills with time', async () => {
+    const wearable = await t.device('wear-1');
+    for (let i = 0; i < 4; i++) await wearable.publishAsync(topics.reading('wear-1'), vitals(i), { qos: 1 });
+    expect(t.journal.events().map((e) => e.eventId)).toEqual(['v-0', 'v-1', 'v-2']);
+    expect(t.gateway.metrics().rejects.rate_limited).toBe(1);
+
+    // The bucket is empty, and the SOS goes through all the same.
+    await wearable.publishAsync(topics.event('wear-1'), nativeEvent({ type: 'sos', eventId: 'help' }), { qos: 1 });
+    expect(t.journal.events().at(-1)?.eventId).toBe('help');
+
+    t.clock.advance(1000); // two more tokens
+    for (let i = 4; i < 7; i++) await wearable.publishAsync(topics.reading('wear-1'), vitals(i), { qos: 1 });
+    expect(t.journal.events().map((e) => e.eventId)).toEqual(['v-0', 'v-1', 'v-2', 'help', 'v-4', 'v-5']);
+    expect(t.gateway.metrics().rejects.rate_limited).toBe(2);
+    expect(wearable.connected).toBe(true);
+  });
+
+  it('cuts off a device that keeps flooding; a neighbour’s SOS is unaffected', async () => {
+    const flooder = await t.device('wear-1');
+    flooder.on('error', () => {});
+    const neighbour = await t.device('sos-2');
+    const closed = nextEvent(flooder, 'close');
+    for (let i = 0; i < 3; i++) await flooder.publishAsync(topics.reading('wear-1'), vitals(i), { qos: 1 });
+    for (let i = 3; i < 20; i++) flooder.publish(topics.reading('wear-1'), vitals(i), { qos: 1 }, () => {});
+    await closed;
+    expect(t.gateway.metrics().rejects.flooding).toBe(1);
+    expect(t.gateway.metrics().rejects.rate_limited).toBe(4);
+    expect(t.journal.events().filter((e) => e.deviceId === 'wear-1')).toHaveLength(3);
+
+    await neighbour.publishAsync(topics.event('sos-2'), nativeEvent({ type: 'sos', eventId: 'n-1' }), { qos: 1 });
+    expect(t.journal.events().at(-1)).toMatchObject({ deviceId: 'sos-2', eventId: 'n-1' });
+  });
+});
