@@ -118,15 +118,17 @@ export class Platform {
         log: journal,
         offsets: store.offsets,
         handler,
-        commit: name === ALERT_ENGINE_CONSUMER ? 'handler' : 'after',
+        commit: 'after',
         logger: this.logger.child({ module: name }),
         ...extra,
       });
     this.journalConsumers = [
-      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, { batchSize: 200 }),
+      // The engine commits its offset in its own unit of work, with the alerts it changed.
+      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, { batchSize: 200, commit: 'handler' }),
       // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
       // the event loop to the PUBACKs and the alert engine. Its points are written before its
-      // offset: after a crash the last batch is written again (InfluxDB overwrites same points).
+      // offset: after a crash the last batch is written again, and a rewritten point replaces
+      // itself (ReadingStore), so nothing is doubled.
       journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 2000, lingerMs: 100 }),
     ];
     const live = new LivePush({ store, audience: () => this.requireApp().realtime });
@@ -161,8 +163,8 @@ export class Platform {
     return this.app;
   }
 
-  private consumers(): LogConsumer<JournalEntry | AlertStreamEntry>[] {
-    return [...this.journalConsumers, ...this.streamConsumers] as LogConsumer<JournalEntry | AlertStreamEntry>[];
+  private consumers(): RunningConsumer[] {
+    return [...this.journalConsumers, ...this.streamConsumers];
   }
 
   async start(): Promise<Listening> {
@@ -236,24 +238,8 @@ export class Platform {
     const database = await this.store.healthy();
     const journalFailure = this.storage.journal.lastFailure;
     const gateway = this.listening !== null;
-    const log = async (consumers: LogConsumer<JournalEntry | AlertStreamEntry>[], heads: () => Promise<number>) => {
-      const out: HealthResponse['journal'] = { head: 0, consumers: {} };
-      if (!database) return out;
-      out.head = await heads();
-      for (const c of consumers) out.consumers[c.name] = await c.position();
-      return out;
-    };
-    const sumHeads = async (log: { partitions: number; head(p: number): Promise<number> }) => {
-      let sum = 0;
-      for (let p = 0; p < log.partitions; p++) sum += await log.head(p);
-      return sum;
-    };
-    const journal = await log(this.journalConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
-      sumHeads(this.storage.journal),
-    );
-    const alerts = await log(this.streamConsumers as LogConsumer<JournalEntry | AlertStreamEntry>[], () =>
-      sumHeads(this.store.alertLog),
-    );
+    const journal = await logHealth(database, this.storage.journal, this.journalConsumers);
+    const alerts = await logHealth(database, this.store.alertLog, this.streamConsumers);
     const failing: string[] = [];
     if (!database) failing.push('database: not answering');
     if (journalFailure !== null) failing.push(`journal: cannot append (${journalFailure})`);
@@ -301,4 +287,22 @@ export class Platform {
     const families = (await Promise.all(sources.map((s) => s.samples()))).flat();
     return renderPrometheus(families);
   }
+}
+
+/** What the platform does with any consumer, whatever the log it reads. */
+type RunningConsumer = Pick<LogConsumer<JournalEntry>, 'name' | 'start' | 'stop' | 'idle' | 'position' | 'samples'>;
+
+/** A log's head (summed over partitions) and each consumer's position, reading each head once. */
+async function logHealth(
+  database: boolean,
+  log: { partitions: number; head(partition: number): Promise<number> },
+  consumers: readonly RunningConsumer[],
+): Promise<HealthResponse['journal']> {
+  const out: HealthResponse['journal'] = { head: 0, consumers: {} };
+  if (!database) return out;
+  const heads: number[] = [];
+  for (let p = 0; p < log.partitions; p++) heads.push(await log.head(p));
+  out.head = heads.reduce((a, b) => a + b, 0);
+  for (const c of consumers) out.consumers[c.name] = await c.position(heads);
+  return out;
 }

@@ -160,13 +160,14 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     }
   }
 
-  async position(): Promise<ConsumerPosition> {
+  /** Where it stands; pass the log's heads (by partition) when they are already at hand. */
+  async position(heads?: readonly number[]): Promise<ConsumerPosition> {
     let lag = 0;
     let offset = 0;
     for (const p of this.partitions()) {
       const mine = this.offsets.get(p) ?? 0;
       offset += mine;
-      lag += Math.max(0, (await this.opts.log.head(p)) - mine);
+      lag += Math.max(0, (heads?.[p] ?? (await this.opts.log.head(p))) - mine);
     }
     return { lag, offset };
   }

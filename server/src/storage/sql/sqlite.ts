@@ -103,12 +103,3 @@ function migrate(raw: Raw, migrations: readonly Migration[], logger: Logger): vo
     logger.info({ version: m.version, name: m.name }, 'applied migration');
   }
 }
-
-/** The highest applied migration (for tests and diagnostics). */
-export async function schemaVersion(db: Kysely<Tables>): Promise<number> {
-  const row = await db
-    .selectFrom('schema_migrations' as never)
-    .select((eb) => eb.fn.max<number>('version' as never).as('v'))
-    .executeTakeFirst();
-  return (row as { v: number | null } | undefined)?.v ?? 0;
-}
