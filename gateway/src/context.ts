@@ -2,13 +2,16 @@
  * What every hook shares: the injected ports, the limits, the counters and one place that
  * logs, counts and dead-letters a refusal, so each reason is handled the same way everywhere.
  */
-import type {
-  Clock,
-  DeadLetterStore,
-  DeviceDirectory,
-  DeviceEvent,
-  GatewayRejectReason,
-  Journal,
+import {
+  type Clock,
+  type DeadLetterStore,
+  type DeviceDirectory,
+  type DeviceEvent,
+  type DeviceIncidents,
+  type GatewayRejectReason,
+  isAlarmKind,
+  type Journal,
+  NO_DEVICE_INCIDENTS,
 } from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import type { GatewayLimits } from './limits';
@@ -35,6 +38,8 @@ export interface DeadLetterInput extends Refusal {
 
 export interface GatewayContext {
   readonly devices: DeviceDirectory;
+  /** Where failed authentications and flagged devices are reported (fire and forget). */
+  readonly incidents: DeviceIncidents;
   readonly clock: Clock;
   readonly log: Logger;
   readonly limits: GatewayLimits;
@@ -45,14 +50,21 @@ export interface GatewayContext {
   refuse(refusal: Refusal): void;
   /** `refuse` plus a dead letter, for payloads that were acknowledged but not accepted. */
   deadLetter(input: DeadLetterInput): void;
-  /** Appends to the journal, counts the outcome and keeps the promise until it settles. */
+  /**
+   * Appends to the journal, counts the outcome and keeps the promise until it settles. A routine
+   * event waits for room first while `limits.intakeHighWater` appends are under way; an alarm
+   * never waits.
+   */
   append(event: DeviceEvent): Promise<void>;
+  /** Routine publishes waiting for room in the journal right now, and in all since start. */
+  readonly intake: { readonly waiting: number; readonly held: number };
   /** Resolves when every append in flight has settled. */
   settled(): Promise<void>;
 }
 
 export interface ContextDeps {
   devices: DeviceDirectory;
+  incidents?: DeviceIncidents;
   journal: Journal;
   deadLetters: DeadLetterStore;
   clock: Clock;
@@ -64,7 +76,39 @@ export interface ContextDeps {
 export function createContext(deps: ContextDeps): GatewayContext {
   const log = deps.logger.child({ module: 'gateway' });
   const inflight = new Set<Promise<unknown>>();
-  const { counters } = deps;
+  const { counters, limits } = deps;
+
+  // Intake: at most `intakeHighWater` appends go to the journal at once. A routine publish over
+  // it waits here, and since aedes reads a connection's next bytes only once every packet it
+  // parsed has been answered, the waiting publish stops its own connection: the socket's
+  // buffers fill, TCP pushes back to the device, and the gateway's memory stays bounded by one
+  // read per connection. Alarms skip the queue, and CONNECTs never enter it.
+  let appending = 0;
+  const waiting: (() => void)[] = [];
+  const intake = { waiting: 0, held: 0 };
+  function room(): Promise<void> {
+    intake.held += 1;
+    return new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      intake.waiting = waiting.length;
+    });
+  }
+  function released(): void {
+    appending -= 1;
+    if (waiting.length === 0 || appending > limits.intakeLowWater) return;
+    while (waiting.length > 0 && appending < limits.intakeHighWater) {
+      appending += 1;
+      waiting.shift()?.();
+    }
+    intake.waiting = waiting.length;
+  }
+  function admit(urgent: boolean): Promise<void> | null {
+    if (urgent || (waiting.length === 0 && appending < limits.intakeHighWater)) {
+      appending += 1;
+      return null;
+    }
+    return room(); // `released` counts it in when it lets it through
+  }
 
   // A flood of garbage must not become a flood of log lines: per reason, one line per
   // `REFUSAL_LOG_EVERY_MS`, the next one saying how many were not logged. Every refusal is counted.
@@ -86,6 +130,7 @@ export function createContext(deps: ContextDeps): GatewayContext {
 
   return {
     devices: deps.devices,
+    incidents: deps.incidents ?? NO_DEVICE_INCIDENTS,
     clock: deps.clock,
     log,
     limits: deps.limits,
@@ -111,9 +156,12 @@ export function createContext(deps: ContextDeps): GatewayContext {
           log.error({ err, deviceId: input.deviceId, reason: input.reason }, 'dead letter store failed');
         });
     },
+    intake,
     append(event) {
-      const pending = Promise.resolve()
+      const admitted = admit(isAlarmKind(event.kind)) ?? Promise.resolve();
+      const pending = admitted
         .then(() => deps.journal.append(event))
+        .finally(released)
         .then(
           (result) => {
             if (result === 'duplicate') counters.reject('duplicate');

@@ -5,7 +5,8 @@
  */
 import { topics } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nativeEvent, nextEvent, secretOf, startTestGateway, type TestGateway } from './testing/harness';
+import { FLAG_REPORT_EVERY_MS } from './hooks/rate-limit';
+import { nativeEvent, nextEvent, secretOf, startTestGateway, type TestGateway, waitFor } from './testing/harness';
 
 let t: TestGateway;
 
@@ -50,5 +51,46 @@ describe('per-device publish rate', () => {
 
     await neighbour.publishAsync(topics.event('sos-2'), nativeEvent({ type: 'sos', eventId: 'n-1' }), { qos: 1 });
     expect(t.journal.events().at(-1)).toMatchObject({ deviceId: 'sos-2', eventId: 'n-1' });
+  });
+
+  it('flags a device it cut off (once per interval); the flag refuses nothing: its SOS gets through', async () => {
+    const flood = async () => {
+      const flooder = await t.device('wear-1');
+      const closed = nextEvent(flooder, 'close');
+      for (let i = 0; i < 20; i++) flooder.publish(topics.reading('wear-1'), vitals(i), { qos: 0 });
+      await closed;
+    };
+    await flood();
+    await waitFor(() => t.incidents.flags.length === 1, 'the flag');
+    expect(t.incidents.flags[0]).toEqual({
+      deviceId: 'wear-1',
+      reason: 'flooding',
+      detail: '5 publishes in a row over its rate',
+      at: new Date(t.clock.now()).toISOString(),
+    });
+
+    const back = await t.device('wear-1');
+    await back.publishAsync(topics.event('wear-1'), nativeEvent({ type: 'sos', eventId: 'after-flood' }), { qos: 1 });
+    expect(t.journal.events().at(-1)).toMatchObject({ deviceId: 'wear-1', eventId: 'after-flood', kind: 'sos' });
+    await back.endAsync();
+
+    await flood(); // again, soon after: cut off and counted, not reported again
+    expect(t.gateway.metrics().rejects.flooding).toBe(2);
+    t.clock.advance(FLAG_REPORT_EVERY_MS);
+    await flood();
+    await waitFor(() => t.incidents.flags.length >= 2, 'the next flag');
+    expect(t.incidents.flags.map((f) => f.deviceId)).toEqual(['wear-1', 'wear-1']);
+  });
+
+  it('cuts a flooder off all the same when the flag cannot be recorded', async () => {
+    t.incidents.failing = true;
+    const flooder = await t.device('wear-1');
+    const closed = nextEvent(flooder, 'close');
+    for (let i = 0; i < 20; i++) flooder.publish(topics.reading('wear-1'), vitals(i), { qos: 0 });
+    await closed;
+    expect(t.gateway.metrics().rejects.flooding).toBe(1);
+    await waitFor(() => t.logs.some((l) => l.msg === 'incident report failed'), 'the failure logged');
+    expect(t.logs.find((l) => l.msg === 'incident report failed')).toMatchObject({ incident: 'device_flagged' });
+    await t.device('wear-1');
   });
 });

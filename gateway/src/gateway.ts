@@ -5,7 +5,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Clock, DeadLetterStore, DeviceDirectory, Journal, MetricSample } from '@carecircle/protocol';
+import type {
+  Clock,
+  DeadLetterStore,
+  DeviceDirectory,
+  DeviceIncidents,
+  Journal,
+  MetricSample,
+} from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
@@ -28,6 +35,8 @@ export interface GatewayDeps {
   clock: Clock;
   logger: Logger;
   limits?: Partial<GatewayLimits>;
+  /** Where failed-authentication episodes and flagged devices are reported (fire-and-forget); none when omitted. */
+  incidents?: DeviceIncidents;
 }
 
 export interface ListenOptions {
@@ -71,7 +80,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   /** Every open device connection, with the aedes client that serves it. */
   const connections = new Map<Duplex, Client>();
   const metrics = (): GatewayMetrics =>
-    counters.snapshot({ connections: connections.size, devicesConnected: broker?.connectedClients ?? 0 });
+    counters.snapshot({
+      connections: connections.size,
+      devicesConnected: broker?.connectedClients ?? 0,
+      intake: { ...ctx.intake },
+    });
   const listeners: Listening[] = [];
   let broker: Aedes | null = null;
   let started = false;

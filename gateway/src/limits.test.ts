@@ -12,5 +12,7 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ maxPacketBytes: 0 })).toThrow(/maxPacketBytes must be a positive integer/);
     expect(() => resolveLimits({ maxTopicLevels: 2.5 })).toThrow(/maxTopicLevels/);
     expect(() => resolveLimits({ maxPayloadBytes: 32 * 1024 })).toThrow(/cannot exceed maxPacketBytes/);
+    expect(() => resolveLimits({ authFailuresBeforeThrottle: 0 })).toThrow(/authFailuresBeforeThrottle/);
+    expect(() => resolveLimits({ authThrottleBaseMs: 120_000 })).toThrow(/cannot exceed authThrottleMaxMs/);
   });
 });

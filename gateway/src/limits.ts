@@ -19,6 +19,26 @@ export interface GatewayLimits {
   publishBurst: number;
   /** Publishes dropped in a row, over the rate, before the connection is closed as a flood. */
   floodDisconnectAfter: number;
+  /**
+   * Journal appends under way before routine publishes wait for room (context.ts, "intake"):
+   * a waiting publish holds its connection's next read, so the device's socket backs up instead
+   * of the gateway's memory. Alarm-class publishes never wait.
+   */
+  intakeHighWater: number;
+  /** Waiting publishes are let in again once the appends under way drop to this. */
+  intakeLowWater: number;
+  /**
+   * Failed CONNECTs (unknown device, wrong secret) from one source address before it is
+   * throttled (`hooks/connect-throttle.ts`); counted until the address has been quiet for
+   * `authFailureWindowMs`.
+   */
+  authFailuresBeforeThrottle: number;
+  /** An address that neither failed nor was throttled for this long is forgotten: its back-off starts over. */
+  authFailureWindowMs: number;
+  /** A throttled address's first back-off; each further failure doubles it. */
+  authThrottleBaseMs: number;
+  /** The longest back-off. */
+  authThrottleMaxMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
@@ -32,6 +52,14 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   publishRatePerSecond: 20,
   publishBurst: 100,
   floodDisconnectAfter: 1000,
+  // Several group commits' worth: enough to keep the journal busy, little enough to hold.
+  intakeHighWater: 8000,
+  intakeLowWater: 6000,
+  // A device with a stale secret retries a few times a minute; a brute force, thousands of times.
+  authFailuresBeforeThrottle: 10,
+  authFailureWindowMs: 60_000,
+  authThrottleBaseMs: 1_000,
+  authThrottleMaxMs: 60_000,
 });
 
 export function resolveLimits(overrides: Partial<GatewayLimits> = {}): GatewayLimits {
@@ -46,6 +74,12 @@ export function resolveLimits(overrides: Partial<GatewayLimits> = {}): GatewayLi
   }
   if (limits.maxPayloadBytes > limits.maxPacketBytes) {
     throw new RangeError('gateway limit maxPayloadBytes cannot exceed maxPacketBytes');
+  }
+  if (limits.intakeLowWater > limits.intakeHighWater) {
+    throw new RangeError('gateway limit intakeLowWater cannot exceed intakeHighWater');
+  }
+  if (limits.authThrottleBaseMs > limits.authThrottleMaxMs) {
+    throw new RangeError('gateway limit authThrottleBaseMs cannot exceed authThrottleMaxMs');
   }
   return limits;
 }

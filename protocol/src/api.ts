@@ -6,6 +6,7 @@ import Type, { type Static } from 'typebox';
 import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
 import { DEVICE_TYPES } from './devices';
 import { ISO_TIMESTAMP } from './events';
+import { DEVICE_FLAG_REASONS } from './ports';
 import { ROLES } from './roles';
 
 export const API_PREFIX = '/api/v1';
@@ -161,8 +162,18 @@ export const DeviceSchema = Type.Object({
   online: Type.Union([Type.Boolean(), Type.Null()]),
   lastSeenAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
   battery: Type.Union([Type.Number(), Type.Null()]),
+  /**
+   * Set when the gateway flagged the device (it flooded and was disconnected), for an installer
+   * or supervisor to look at; a flagged device is not refused. Kept until a person clears it.
+   */
+  flaggedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+  flagReason: Type.Union([Type.Enum(DEVICE_FLAG_REASONS), Type.Null()]),
 });
 export type Device = Static<typeof DeviceSchema>;
+
+export const DeviceIdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const DeviceResponseSchema = Type.Object({ device: DeviceSchema });
+export type DeviceResponse = Static<typeof DeviceResponseSchema>;
 
 export const DeviceListQuerySchema = Type.Object(
   { site: Type.Optional(Type.String({ maxLength: 64 })) },

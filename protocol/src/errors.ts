@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   ERR_CROSS_SITE: 403,
   ERR_NOT_FOUND: 404,
   ERR_ALERT_NOT_FOUND: 404,
+  ERR_DEVICE_NOT_FOUND: 404,
   ERR_ALERT_TRANSITION: 409,
   ERR_ALERT_CLAIMED: 409,
   ERR_CONFLICT: 409,
@@ -54,5 +55,10 @@ export const GATEWAY_REJECT_REASONS = [
   'rate_limited',
   /** Over the rate for too long: the connection is closed. */
   'flooding',
+  /**
+   * A CONNECT refused without being verified: its source address kept failing to authenticate
+   * and is backing off (CONNACK 5). See the gateway's `hooks/connect-throttle.ts`.
+   */
+  'auth_throttled',
 ] as const;
 export type GatewayRejectReason = (typeof GATEWAY_REJECT_REASONS)[number];

@@ -178,7 +178,7 @@ describe('health', () => {
     expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', reasons: [] } });
 
     // What a full disk looks like to the journal: every write refused.
-    const file = `${dataDir}/carecircle.db`;
+    const file = `${dataDir}/journal.db`;
     queryFile(
       file,
       "CREATE TRIGGER full BEFORE INSERT ON journal BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGateway, type Gateway } from '@carecircle/gateway';
 import {
+  alarmPartitions,
   type Clock,
   type HealthResponse,
   type JournalEntry,
@@ -21,7 +22,8 @@ import { AlertService } from './alerts/alert.service';
 import { AuthService } from './auth/auth.service';
 import type { SecretCost } from './auth/secrets';
 import type { Config } from './config';
-import { StoreDeviceDirectory } from './devices/device-directory';
+import { DEVICE_CACHE_TTL_MS, StoreDeviceDirectory } from './devices/device-directory';
+import { DeviceIncidentRecorder } from './devices/device-incidents';
 import { type App, buildServer } from './http/app';
 import { LogConsumer, type LogConsumerOptions, type LogHandler } from './logs/log.consumer';
 import { renderPrometheus } from './metrics';
@@ -34,7 +36,18 @@ import { READING_SINK_CONSUMER, ReadingSink } from './timeseries/reading.sink';
 export const VERSION = '0.2.0';
 /** A consumer further behind than this is reported (`degraded`): it is not keeping up. */
 export const LAG_BOUND = 5000;
-export const DEFAULT_DASHBOARD_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../dashboard/dist');
+/**
+ * The repository root relative to this module's directory, for paths found from the module's own
+ * location: `server/src/` is two levels down; a bundle of this code sits elsewhere (`dist/`), so
+ * scripts/build.mjs defines CARECIRCLE_BUNDLE_ROOT for it.
+ */
+declare const CARECIRCLE_BUNDLE_ROOT: string | undefined;
+const ROOT_FROM_HERE = typeof CARECIRCLE_BUNDLE_ROOT === 'string' ? CARECIRCLE_BUNDLE_ROOT : '../..';
+export const DEFAULT_DASHBOARD_DIR = resolve(
+  fileURLToPath(new URL('.', import.meta.url)),
+  ROOT_FROM_HERE,
+  'dashboard/dist',
+);
 
 export class PortInUseError extends Error {
   constructor(
@@ -92,7 +105,13 @@ export class Platform {
     this.startedAt = this.clock.now();
     const { store, journal, readings } = opts.storage;
     this.store = store;
-    const directory = new StoreDeviceDirectory(store, this.clock, opts.storage.deviceSecrets);
+    const directory = new StoreDeviceDirectory(
+      store,
+      this.clock,
+      opts.storage.deviceSecrets,
+      DEVICE_CACHE_TTL_MS,
+      opts.storage.deviceReads,
+    );
     this.provisioning = new ProvisioningService({
       store,
       clock: this.clock,
@@ -123,8 +142,13 @@ export class Platform {
         ...extra,
       });
     this.journalConsumers = [
-      // The engine commits its offset in its own unit of work, with the alerts it changed.
-      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, { batchSize: 200, commit: 'handler' }),
+      // The engine commits its offset in its own unit of work, with the alerts it changed. The
+      // alarm lane goes first: between any two batches of readings it looks for an SOS.
+      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, {
+        batchSize: 200,
+        commit: 'handler',
+        urgent: alarmPartitions(journal.partitions),
+      }),
       // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
       // the event loop to the PUBACKs and the alert engine. Its points are written before its
       // offset: after a crash the last batch is written again, and a rewritten point replaces
@@ -155,6 +179,7 @@ export class Platform {
       deadLetters: opts.storage.deadLetters,
       clock: this.clock,
       logger: this.logger, // the gateway names its own module
+      incidents: new DeviceIncidentRecorder({ store }),
     });
   }
 
@@ -245,6 +270,8 @@ export class Platform {
     if (journalFailure !== null) failing.push(`journal: cannot append (${journalFailure})`);
     if (!gateway) failing.push('gateway: not listening for devices');
     const degraded: string[] = [];
+    const { waiting } = this.gateway.metrics().intake;
+    if (waiting > 0) degraded.push(`gateway: intake held back (${waiting} routine publishes waiting for the journal)`);
     for (const [logName, view] of [
       ['journal', journal],
       ['alerts', alerts],

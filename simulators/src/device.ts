@@ -1,7 +1,8 @@
 /**
  * The base of every simulated native device: one MQTT 3.1.1 connection with the device's own
  * credentials (DESIGN.md, "Device-facing MQTT contract"), its status and last will, its
- * periodic readings, and QoS 1 publishes that resolve on PUBACK.
+ * periodic readings, and QoS 1 publishes that resolve on PUBACK — kept and resent across lost
+ * connections until then (outbox.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -11,6 +12,7 @@ import {
   type DeviceStatusPayload,
   type DeviceType,
   type EventData,
+  isAlarmKind,
   type NATIVE_EVENT_KINDS,
   type NATIVE_READING_KINDS,
   systemClock,
@@ -19,9 +21,17 @@ import {
 import type { MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { background } from './background';
+import { Outbox, OutboxError, type OutboxStats } from './outbox';
 import type { Random } from './random';
 import { realScheduler, type Scheduler, TimerGroup } from './scheduler';
-import { type ConnectError, createMqttClient, firstConnack, isConnackRefusal, toConnectError } from './transport';
+import {
+  type ConnectError,
+  createMqttClient,
+  firstConnack,
+  isConnackRefusal,
+  isFinalRefusal,
+  toConnectError,
+} from './transport';
 
 export type NativeEventKind = (typeof NATIVE_EVENT_KINDS)[number];
 export type NativeReadingKind = (typeof NATIVE_READING_KINDS)[number];
@@ -50,9 +60,18 @@ export interface SimulatedDeviceOptions {
   batteryIntervalMs?: number;
   /** Battery level at start (default 100). */
   batteryPercent?: number;
+  /**
+   * Events held while the connection is down (default 100, a gateway's publish burst, so the
+   * resend after a reconnect is not rate limited); past it the oldest routine one is dropped
+   * and counted, alarms never.
+   */
+  outboxLimit?: number;
 }
 
-/** What went out, for observers (demos, determinism tests); emitted before the PUBACK. */
+/**
+ * An event the device made, for observers (demos, determinism tests): emitted once, when it is
+ * made and before it is sent, however many times it is then resent.
+ */
 export interface PublishRecord {
   deviceId: string;
   topic: string;
@@ -85,8 +104,14 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
   readonly #nonce = randomBytes(4).toString('hex');
   #counter = 0;
   #battery: number;
+  readonly #outbox: Outbox;
   #client: MqttClient | undefined;
   #ready = false;
+  /**
+   * Between MQTT.js's `connect` and `close`: events may be handed to the client (see #flush).
+   * Checked with `client.connected`, which MQTT.js clears before its listeners hear `close`.
+   */
+  #online = false;
   #running = false;
 
   constructor(options: SimulatedDeviceOptions) {
@@ -98,6 +123,9 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ deviceId: options.deviceId });
     this.timers = new TimerGroup(options.scheduler ?? realScheduler);
     this.#battery = options.batteryPercent ?? 100;
+    this.#outbox = new Outbox(options.outboxLimit ?? 100, (dropped) =>
+      this.log.warn({ eventId: dropped.eventId }, 'outbox full while offline; oldest routine event dropped'),
+    );
     topics.event(options.deviceId); // throws early on an id the contract does not allow
   }
 
@@ -109,15 +137,22 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     return this.#battery;
   }
 
+  /** Events waiting for a connection, in flight without PUBACK, and dropped while offline. */
+  get outbox(): OutboxStats {
+    return this.#outbox.stats;
+  }
+
   /**
    * Connects, subscribes to the own `cmd` topic and publishes the retained `online` status.
    * Rejects with a `ConnectError` (carrying the CONNACK return code on a refusal) and does not
-   * retry: a wrong secret stays wrong. After a first success, lost connections are retried.
+   * retry: a wrong secret stays wrong. After a first success, lost connections are retried, and
+   * so is a reconnect answered "server unavailable" (CONNACK 3); any other refusal ends the
+   * device (`refused`).
    *
    * Clean session defaults to false, as for a device that must not miss commands: the broker
-   * keeps the `cmd` subscription and queues QoS 1 commands while the device is briefly away,
-   * and MQTT.js resends unacknowledged events on reconnect (the journal drops the duplicates
-   * by eventId).
+   * keeps the `cmd` subscription and queues QoS 1 commands while the device is briefly away.
+   * Unacknowledged events are resent after a reconnect whatever the flag (see #flush); the
+   * journal drops the duplicates by eventId.
    */
   async connect(): Promise<void> {
     if (this.#client) throw new Error(`${this.deviceId}: already connected`);
@@ -132,11 +167,17 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
       keepalive: o.keepaliveSeconds ?? 60,
       reconnectPeriod: o.reconnectPeriodMs ?? 2000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
+      // MQTT.js stops reconnecting after any refused CONNACK; #onError ends the client itself
+      // on the refusals that are final, so that "server unavailable" is retried.
+      reconnectOnConnackError: true,
       will: { topic: topics.status(id), payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.#client = client;
-    client.on('error', (err) => this.#onError(err));
-    client.on('connect', () => this.#onReconnect(client));
+    client.on('error', (err) => this.#onError(client, err));
+    client.on('connect', () => this.#onConnect(client));
+    client.on('close', () => {
+      if (client === this.#client) this.#online = false;
+    });
     client.on('offline', () => this.emit('offline'));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     try {
@@ -164,29 +205,40 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
 
   /**
    * Stops the timers, publishes the retained `offline` status and disconnects cleanly (a clean
-   * DISCONNECT discards the last will, hence the explicit status).
+   * DISCONNECT discards the last will, hence the explicit status). Online, the events in flight
+   * get their PUBACK first (MQTT.js ends once nothing is outstanding); offline, or once
+   * disconnected, what is left in the outbox is rejected with `ERR_DEVICE_STOPPED`.
    */
   async stop(): Promise<void> {
+    const online = this.#online;
     const client = this.#detach();
     if (!client) return;
-    if (client.connected) {
-      try {
-        await this.#publishStatus(client, 'offline');
-        await client.endAsync();
-        return;
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'graceful disconnect failed');
+    try {
+      if (online) {
+        try {
+          await this.#publishStatus(client, 'offline');
+          await client.endAsync();
+          return;
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'graceful disconnect failed');
+        }
       }
+      await client.endAsync(true);
+    } finally {
+      this.#abandon('stopped');
     }
-    await client.endAsync(true);
   }
 
   /**
    * Drops the connection without DISCONNECT, like a device losing power: the broker publishes
-   * the last will (`offline`). For fault drills, and for giving up on an unresponsive broker.
+   * the last will (`offline`), and the events not yet acknowledged are lost with the RAM that
+   * held them (rejected with `ERR_DEVICE_STOPPED`). For fault drills, and for giving up on an
+   * unresponsive broker.
    */
   async kill(): Promise<void> {
-    await this.#detach()?.endAsync(true);
+    const client = this.#detach();
+    this.#abandon('killed');
+    await client?.endAsync(true);
   }
 
   heartbeat(): Promise<void> {
@@ -203,12 +255,16 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     return this.sendReading('battery', { percent });
   }
 
-  /** A discrete event on `topics.event(id)` at QoS 1; resolves on PUBACK. */
+  /**
+   * A discrete event on `topics.event(id)` at QoS 1; resolves on PUBACK, however many
+   * reconnects that takes. Rejects if the device stops first, is refused, or (a routine event
+   * only) is dropped from a full outbox (`ERR_OUTBOX_FULL`).
+   */
   protected sendEvent<K extends NativeEventKind>(type: K, data?: EventData[K]): Promise<void> {
     return this.#publish(topics.event(this.deviceId), type, data);
   }
 
-  /** A periodic measurement on `topics.reading(id)` at QoS 1; resolves on PUBACK. */
+  /** A periodic measurement on `topics.reading(id)` at QoS 1; settles as `sendEvent` does. */
   protected sendReading<K extends NativeReadingKind>(type: K, data?: EventData[K]): Promise<void> {
     return this.#publish(topics.reading(this.deviceId), type, data);
   }
@@ -229,7 +285,38 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
       ...(data === undefined ? {} : { data }),
     };
     this.emit('publish', { deviceId: this.deviceId, topic, payload });
-    await client.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+    const acked = this.#outbox.push({
+      eventId: payload.eventId,
+      topic,
+      body: JSON.stringify(payload),
+      alarm: isAlarmKind(type),
+    });
+    if (this.#online && client.connected) this.#flush(client);
+    await acked;
+  }
+
+  /**
+   * Hands the outbox to MQTT.js, only between the client's `connect` and `close` events,
+   * because of what MQTT.js 5 keeps and what it does not (lib/client.js):
+   * - a QoS 1 publish written on a live connection is put in its outgoing store first; the store
+   *   is resent (the same packet, so the same eventId) after every reconnect, clean session or
+   *   not, until the PUBACK, and then the publish callback runs. Nothing to add for those.
+   * - a publish made while it resends that store after a reconnect (`connected` is already true;
+   *   `connect` is emitted only once the store is through) waits outside the store, in
+   *   `_storeProcessingQueue`, and is failed with "Connection closed" if the connection drops
+   *   again. Ignoring that error loses the event: the loss seen across platform restarts.
+   * So the device holds every event until its PUBACK, hands it over only while online, and
+   * queues it again when MQTT.js gives it back with an error. A PUBACK ends the event even when
+   * the gateway dead-lettered or rate-limited the payload: the platform decided, and a resend
+   * would not change that.
+   */
+  #flush(client: MqttClient): void {
+    this.#outbox.flush((message, done) =>
+      client.publish(message.topic, message.body, { qos: 1 }, (err) => {
+        if (err) this.log.debug({ eventId: message.eventId, err: err.message }, 'not sent; queued again');
+        done(err);
+      }),
+    );
   }
 
   #publishStatus(client: MqttClient, status: DeviceStatusPayload): Promise<unknown> {
@@ -247,7 +334,17 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     const client = this.#client;
     this.#client = undefined;
     this.#ready = false;
+    this.#online = false;
     return client;
+  }
+
+  /** Rejects what the outbox still holds: the device will not send it. */
+  #abandon(why: 'stopped' | 'killed' | ConnectError): void {
+    const err =
+      typeof why === 'string'
+        ? new OutboxError('ERR_DEVICE_STOPPED', `${this.deviceId}: ${why} before the event was acknowledged`)
+        : why;
+    this.#outbox.clear(err);
   }
 
   /** Starts at a random phase, so that thousands of devices started together do not report in step. */
@@ -255,31 +352,43 @@ export abstract class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents
     if (ms > 0) this.timers.every(ms, () => background(this.log, what, report()), this.#random() * ms);
   }
 
-  /** After a reconnect the last will may have set `offline`: say `online` again. */
-  #onReconnect(client: MqttClient): void {
-    if (!this.#ready) return; // the first connection is announced by connect()
-    this.log.info('reconnected');
-    background(
-      this.log,
-      'online status',
-      this.#publishStatus(client, 'online').then(() => this.emit('online')),
-    );
+  /**
+   * MQTT.js has resent its own store: online. After a reconnect the last will may have set
+   * `offline`, so say `online` again; then what waited goes out.
+   */
+  #onConnect(client: MqttClient): void {
+    if (client !== this.#client) return;
+    this.#online = true;
+    if (this.#ready) {
+      // The first connection is announced by connect().
+      this.log.info('reconnected');
+      background(
+        this.log,
+        'online status',
+        this.#publishStatus(client, 'online').then(() => this.emit('online')),
+      );
+    }
+    this.#flush(client);
   }
 
   /**
-   * A refusal on reconnect (the device was disabled or its secret rotated) ends the retries in
-   * MQTT.js; stop the readings too, or they would pile up in its offline queue forever.
+   * A final refusal on reconnect (the device was disabled, removed, or its secret rotated):
+   * stop for good — end the client, the readings, and the resending of what the outbox holds,
+   * which the platform will not take from this device. "Server unavailable" is retried.
    */
-  #onError(err: Error): void {
-    if (!this.#ready) return; // before the first CONNACK, connect() rejects with it instead
-    if (isConnackRefusal(err)) {
+  #onError(client: MqttClient, err: Error): void {
+    if (!this.#ready || client !== this.#client) return; // before the first CONNACK, connect() rejects instead
+    if (isFinalRefusal(err)) {
       const refusal = toConnectError(err, this.deviceId);
       this.log.error({ err: refusal.message }, 'refused on reconnect; giving up');
-      this.#stopReadings();
+      this.#detach();
+      this.#abandon(refusal);
+      client.end(true);
       this.emit('refused', refusal);
       return;
     }
-    this.log.warn({ err: err.message }, 'mqtt error');
+    if (isConnackRefusal(err)) this.log.warn({ err: err.message }, 'broker unavailable; retrying');
+    else this.log.warn({ err: err.message }, 'mqtt error');
   }
 
   #onMessage(topic: string, payload: Buffer): void {

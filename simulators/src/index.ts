@@ -16,6 +16,7 @@ export { Wearable } from './devices/wearable';
 export { loadDevicesFile, parseDevices } from './devices-file';
 export { createFleet, type Fleet, type FleetDeviceSpec, type FleetOptions } from './fleet';
 export { type IncidentOptions, Incidents } from './incidents';
+export { OutboxError, type OutboxErrorCode, type OutboxStats } from './outbox';
 export { between, chance, intBetween, jitter, mulberry32, pick, type Random } from './random';
 export { type ResidentState, Routine, type RoutineOptions } from './routine';
 export { realScheduler, type Scheduler, TimerGroup } from './scheduler';

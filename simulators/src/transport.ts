@@ -58,6 +58,16 @@ export function isConnackRefusal(err: Error): err is ErrorWithReasonCode {
   return err instanceof ErrorWithReasonCode && Object.hasOwn(CONNACK_REFUSALS, err.code);
 }
 
+/**
+ * 3, server unavailable, says the broker is up but its service is not [MQTT-3.2.2.3]: the
+ * gateway answers it when the device directory fails, "not the device; it retries later".
+ * Every other refusal is about the device (its secret, its id, being disabled) and stays true
+ * however often it asks.
+ */
+export function isFinalRefusal(err: Error): boolean {
+  return isConnackRefusal(err) && err.code !== 3;
+}
+
 export function toConnectError(err: Error, label: string): ConnectError {
   if (isConnackRefusal(err)) {
     const message = `${label}: connection refused: ${CONNACK_REFUSALS[err.code]} (CONNACK ${err.code})`;

@@ -62,10 +62,12 @@ describe('durability across SIGKILL', () => {
     await expect(fetch(`${first.baseUrl}/api/v1/health`)).rejects.toThrow();
 
     // Straight from the database file the killed process left behind.
-    const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
-    const rows = db
+    const journalDb = new Database(join(dir, 'journal.db'), { readonly: true });
+    const rows = journalDb
       .prepare('SELECT event_id AS eventId FROM journal WHERE device_id = ? ORDER BY "offset"')
       .all([world.device.id]) as { eventId: string }[];
+    journalDb.close();
+    const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
     // Where the live push had got to when it died; the restart must push exactly what follows.
     const pushedBefore = db
       .prepare(`SELECT "offset" FROM consumer_positions WHERE log = 'alerts' AND consumer = 'live-push'`)
@@ -139,20 +141,30 @@ describe('durability across SIGKILL', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(p.logs.some((l) => l.includes('"shutting down"'))).toBe(true);
 
+    const journalDb = new Database(join(dir, 'journal.db'), { readonly: true });
+    // The head of each partition that has entries (routine lane 0, alarm lane 1).
+    const heads = journalDb
+      .prepare('SELECT "partition", MAX("offset") AS head FROM journal GROUP BY "partition" ORDER BY "partition"')
+      .all() as { partition: number; head: number }[];
+    journalDb.close();
     const db = new Database(join(dir, 'carecircle.db'), { readonly: true });
-    const [journal] = db.prepare('SELECT MAX("offset") AS head FROM journal').all() as { head: number }[];
     const [stream] = db.prepare(`SELECT head FROM log_heads WHERE log = 'alerts'`).all() as { head: number }[];
     const offsets = db
-      .prepare('SELECT log, consumer, "offset" FROM consumer_positions ORDER BY log, consumer')
-      .all() as { log: string; consumer: string; offset: number }[];
+      .prepare(
+        'SELECT log, consumer, "partition", "offset" FROM consumer_positions ORDER BY log, consumer, "partition"',
+      )
+      .all() as { log: string; consumer: string; partition: number; offset: number }[];
     const [raised] = db.prepare('SELECT COUNT(*) AS n FROM alerts WHERE device_id = ?').all([world.neighbour.id]) as {
       n: number;
     }[];
     db.close();
+    expect(heads.map((h) => h.partition)).toContain(1);
+    // Every consumer is at the head of every partition: nothing journaled was left unhandled.
     expect(offsets).toEqual([
-      { log: 'alerts', consumer: 'live-push', offset: stream!.head },
-      { log: 'journal', consumer: 'alert-engine', offset: journal!.head },
-      { log: 'journal', consumer: 'reading-sink', offset: journal!.head },
+      { log: 'alerts', consumer: 'live-push', partition: 0, offset: stream!.head },
+      ...['alert-engine', 'reading-sink'].flatMap((consumer) =>
+        heads.map(({ partition, head }) => ({ log: 'journal', consumer, partition, offset: head })),
+      ),
     ]);
     expect(raised!.n).toBe(1);
   });

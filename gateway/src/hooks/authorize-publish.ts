@@ -27,7 +27,7 @@ import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { createDecoder } from '../adapters/decode';
 import type { GatewayContext } from '../context';
 import { mayPublishWill, publishChannel } from './acl';
-import { PublishRateLimiter } from './rate-limit';
+import { FloodFlags, PublishRateLimiter } from './rate-limit';
 import type { AuthorizePublishHook } from './types';
 
 /** A refusal already counted and logged; it closes the connection without a PUBACK. */
@@ -36,6 +36,7 @@ class PublishRefused extends Error {}
 export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHook {
   const decode = createDecoder(ctx.limits);
   const rate = new PublishRateLimiter(ctx.limits, ctx.clock);
+  const floods = new FloodFlags(ctx);
 
   async function authorize(client: Client | null, packet: PublishPacket | AedesPublishPacket): Promise<void> {
     // aedes passes no client only for wills it recovers from other brokers' sessions.
@@ -78,6 +79,7 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
       if (verdict === 'cut') throw new PublishRefused('flooding'); // counted once, when it was cut
       if (verdict === 'flooding') {
         ctx.refuse({ deviceId, reason: 'flooding', detail: 'over its publish rate for too long; disconnected' });
+        floods.flag(deviceId, `${ctx.limits.floodDisconnectAfter} publishes in a row over its rate`);
         throw new PublishRefused('flooding');
       }
       if (verdict === 'limited') {

@@ -4,9 +4,21 @@
  * dropped (counted as `rate_limited`) — never an alarm, which always gets through — and a device
  * that keeps it up for `floodDisconnectAfter` publishes in a row is disconnected (`flooding`).
  * State lives with the connection, so it goes when the connection does.
+ *
+ * A device cut off for flooding is also flagged (`FloodFlags`): reported to `DeviceIncidents`,
+ * which marks it for an installer or supervisor to look at. The flag refuses nothing — an SOS
+ * button that floods because of a firmware bug reconnects and its SOS gets through — and a
+ * device that floods again and again is reported once per `FLAG_REPORT_EVERY_MS`.
  */
-import type { Clock } from '@carecircle/protocol';
+import type { Clock, DeviceIncidents } from '@carecircle/protocol';
+import type { Logger } from 'pino';
 import type { GatewayLimits } from '../limits';
+import { reportIncident } from './incidents';
+
+/** A device that keeps flooding is reported at most this often (the store keeps its first flag). */
+export const FLAG_REPORT_EVERY_MS = 10 * 60_000;
+/** Devices remembered as reported at most; the oldest make room. */
+const MAX_FLAGGED = 10_000;
 
 /** `flooding` once, when the connection is to be cut; `cut` for what it still had in flight. */
 export type RateVerdict = 'ok' | 'limited' | 'flooding' | 'cut';
@@ -54,5 +66,27 @@ export class PublishRateLimiter {
   spend(connection: object): void {
     const b = this.buckets.get(connection);
     if (b && b.tokens >= 1) b.tokens -= 1;
+  }
+}
+
+/** Reports devices cut off for flooding, each at most once per `FLAG_REPORT_EVERY_MS`. */
+export class FloodFlags {
+  /** Device id → when it was last reported, least recent first. */
+  private readonly reported = new Map<string, number>();
+
+  constructor(private readonly deps: { incidents: DeviceIncidents; clock: Clock; log: Logger }) {}
+
+  flag(deviceId: string, detail: string): void {
+    const now = this.deps.clock.now();
+    const last = this.reported.get(deviceId);
+    if (last !== undefined && now - last < FLAG_REPORT_EVERY_MS) return;
+    this.reported.delete(deviceId);
+    if (this.reported.size >= MAX_FLAGGED) {
+      const oldest = this.reported.keys().next();
+      if (!oldest.done) this.reported.delete(oldest.value);
+    }
+    this.reported.set(deviceId, now);
+    const flag = { deviceId, reason: 'flooding', detail, at: new Date(now).toISOString() } as const;
+    reportIncident(this.deps.incidents, this.deps.log, 'device_flagged', (incidents) => incidents.deviceFlagged(flag));
   }
 }

@@ -7,16 +7,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type {
   AppendResult,
+  AuthFailureEpisode,
   Clock,
   DeadLetter,
   DeadLetterStore,
   DeviceDirectory,
   DeviceEvent,
+  DeviceFlag,
+  DeviceIncidents,
   DeviceRecord,
   Journal,
   JournalEntry,
 } from '@carecircle/protocol';
-import { partitionOf } from '@carecircle/protocol';
+import { isAlarmKind, journalPartition } from '@carecircle/protocol';
 
 export class MemoryJournal implements Journal {
   readonly entries: JournalEntry[] = [];
@@ -24,12 +27,18 @@ export class MemoryJournal implements Journal {
   private readonly listeners = new Set<(partition: number) => void>();
   private failure: Error | null = null;
   private held: (() => void)[] | null = null;
+  private holdAlarms = true;
   private closed = false;
   private nextOffset = 1;
   /** Appends called, including failed and held ones. */
   appendCalls = 0;
 
-  constructor(readonly partitions = 1) {}
+  readonly partitions: number;
+
+  /** `sitePartitions` per lane, so twice as many partitions in all (see `journalPartition`). */
+  constructor(private readonly sitePartitions = 1) {
+    this.partitions = 2 * sitePartitions;
+  }
 
   /** Every append from now on rejects with `err` until `recover()`. */
   fail(err = new Error('journal unavailable')): void {
@@ -40,9 +49,13 @@ export class MemoryJournal implements Journal {
     this.failure = null;
   }
 
-  /** Appends wait (as if the disk were slow) until `release()`. */
-  hold(): void {
+  /**
+   * Appends wait (as if the disk were slow) until `release()`; with `'routine'`, alarm-class
+   * events still go through (a journal whose routine lane is backed up).
+   */
+  hold(which: 'all' | 'routine' = 'all'): void {
     this.held ??= [];
+    this.holdAlarms = which === 'all';
   }
 
   release(): void {
@@ -64,13 +77,15 @@ export class MemoryJournal implements Journal {
     this.appendCalls++;
     if (this.closed) throw new Error('journal is closed');
     const held = this.held;
-    if (held !== null) await new Promise<void>((resolve) => held.push(resolve));
+    if (held !== null && (this.holdAlarms || !isAlarmKind(event.kind))) {
+      await new Promise<void>((resolve) => held.push(resolve));
+    }
     if (this.failure !== null) throw this.failure;
     // Duplicates are per device, as in every real adapter: two devices may number alike.
     const key = `${event.deviceId}\u0000${event.eventId}`;
     if (this.ids.has(key)) return 'duplicate';
     this.ids.add(key);
-    const partition = partitionOf(event.siteId, this.partitions);
+    const partition = journalPartition(event.siteId, event.kind, this.sitePartitions);
     this.entries.push({ partition, offset: this.nextOffset++, event: structuredClone(event) });
     // Like the real journals, listeners hear of it on a later turn, after the append resolved.
     setImmediate(() => {
@@ -132,6 +147,23 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
 
   async record(entry: DeadLetter): Promise<void> {
     this.entries.push(entry);
+  }
+}
+
+/** Keeps what the gateway reported; `failing` makes every report reject (as a store that is down). */
+export class MemoryDeviceIncidents implements DeviceIncidents {
+  readonly episodes: AuthFailureEpisode[] = [];
+  readonly flags: DeviceFlag[] = [];
+  failing = false;
+
+  async authenticationFailures(episode: AuthFailureEpisode): Promise<void> {
+    if (this.failing) throw new Error('incident store unavailable');
+    this.episodes.push(structuredClone(episode));
+  }
+
+  async deviceFlagged(flag: DeviceFlag): Promise<void> {
+    if (this.failing) throw new Error('incident store unavailable');
+    this.flags.push({ ...flag });
   }
 }
 

@@ -7,7 +7,13 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway';
 import type { GatewayLimits } from '../limits';
-import { ManualClock, MemoryDeadLetterStore, MemoryDeviceDirectory, MemoryJournal } from './fakes';
+import {
+  ManualClock,
+  MemoryDeadLetterStore,
+  MemoryDeviceDirectory,
+  MemoryDeviceIncidents,
+  MemoryJournal,
+} from './fakes';
 
 export interface LogLine {
   level: number;
@@ -20,6 +26,7 @@ export interface TestGateway {
   journal: MemoryJournal;
   devices: MemoryDeviceDirectory;
   deadLetters: MemoryDeadLetterStore;
+  incidents: MemoryDeviceIncidents;
   clock: ManualClock;
   logs: LogLine[];
   mqttUrl: string;
@@ -40,10 +47,11 @@ export async function startTestGateway(
   const journal = new MemoryJournal();
   const devices = new MemoryDeviceDirectory();
   const deadLetters = new MemoryDeadLetterStore();
+  const incidents = new MemoryDeviceIncidents();
   const clock = new ManualClock();
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  const gateway = createGateway({ devices, journal, deadLetters, clock, logger, limits: options.limits });
+  const gateway = createGateway({ devices, journal, deadLetters, incidents, clock, logger, limits: options.limits });
   const ports = await gateway.listen({ host: '127.0.0.1', mqttPort: 0, wsPort: options.ws ? 0 : undefined });
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
   const wsUrl = ports.wsPort === null ? null : `ws://127.0.0.1:${ports.wsPort}/mqtt`;
@@ -63,6 +71,7 @@ export async function startTestGateway(
     journal,
     devices,
     deadLetters,
+    incidents,
     clock,
     logs,
     mqttUrl,

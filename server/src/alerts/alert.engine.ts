@@ -3,6 +3,10 @@
  * waits on the time-series store. Each batch is applied in one unit of work together with the
  * consumer's offset, and every change it makes is appended to the alert stream in that same
  * unit of work, so a crash at any point neither loses nor doubles an event or an announcement.
+ *
+ * Cost per batch: a savepoint and the rule's statements only for events a rule acts on (in
+ * the alarm lane, each one); for the rest (readings, heartbeats) nothing but each device's
+ * "last seen", written once per device at the end of the batch.
  */
 import type { Actor, Alert, Clock, DeviceEvent, JournalEntry, MetricSample } from '@carecircle/protocol';
 import type { Logger } from 'pino';
@@ -10,7 +14,7 @@ import type { LogHandler } from '../logs/log.consumer';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
 import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
-import { evaluate } from './alert.rules';
+import { evaluate, type AlertIntent as Intent } from './alert.rules';
 
 export const ALERT_ENGINE_CONSUMER = 'alert-engine';
 
@@ -37,10 +41,22 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     const last = entries.at(-1);
     if (!last) return;
     const counts: BatchCounts = { processed: 0, raised: 0, repeated: 0, failed: 0 };
-    await this.deps.store.transaction(async (tx) => {
-      for (const entry of entries) await this.applyOne(tx, entry, counts);
-      await tx.offsets.commit('journal', ALERT_ENGINE_CONSUMER, partition, last.offset);
-    });
+    await this.deps.store.transaction(
+      async (tx) => {
+        const routine: JournalEntry[] = [];
+        for (const entry of entries) {
+          const intent = evaluate(entry.event);
+          if (intent) await this.applyOne(tx, entry, intent, counts);
+          else {
+            routine.push(entry);
+            counts.processed += 1;
+          }
+        }
+        await this.trackDevices(tx, routine);
+        await tx.offsets.commit('journal', ALERT_ENGINE_CONSUMER, partition, last.offset);
+      },
+      { derived: true },
+    );
     this.stats.processed += counts.processed;
     this.stats.raised += counts.raised;
     this.stats.repeated += counts.repeated;
@@ -64,14 +80,14 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     ];
   }
 
-  private async applyOne(tx: UnitOfWork, entry: JournalEntry, counts: BatchCounts): Promise<void> {
+  private async applyOne(tx: UnitOfWork, entry: JournalEntry, intent: Intent, counts: BatchCounts): Promise<void> {
     try {
       // A savepoint per event: one that fails for a reason of its own (a record it refers to is
       // gone) is logged, audited and skipped, not allowed to block every alert behind it. A
       // failure of the store itself fails the batch, which the consumer retries: skipping then
       // would lose an SOS that is safe in the journal.
       const own = { raised: 0, repeated: 0 };
-      await tx.savepoint((sp) => this.apply(sp, entry.event, own));
+      await tx.savepoint((sp) => this.apply(sp, entry.event, intent, own));
       counts.processed += 1;
       counts.raised += own.raised;
       counts.repeated += own.repeated;
@@ -92,11 +108,15 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     }
   }
 
-  private async apply(tx: UnitOfWork, event: DeviceEvent, own: { raised: number; repeated: number }): Promise<void> {
+  private async apply(
+    tx: UnitOfWork,
+    event: DeviceEvent,
+    intent: Intent,
+    own: { raised: number; repeated: number },
+  ): Promise<void> {
     const at = new Date(this.deps.clock.now()).toISOString();
-    await this.trackDevice(tx, event, at);
-    const intent = evaluate(event);
-    if (!intent) return;
+    // In the event's savepoint: an event that fails leaves nothing, not even "last seen".
+    await this.trackDevices(tx, [{ event }]);
     const device: Actor = { type: 'device', id: event.deviceId, name: event.deviceId };
     const active = await tx.alerts.findActive(intent.subject, intent.kind);
     if (intent.action === 'cancel') {
@@ -163,19 +183,35 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     });
   }
 
-  private async trackDevice(tx: UnitOfWork, event: DeviceEvent, at: string): Promise<void> {
-    const online = event.kind === 'status' ? event.data.online : true;
-    const patch = event.kind === 'battery' ? { online, battery: event.data.percent } : { online };
-    const changed = await tx.devices.touch(event.deviceId, event.ts, patch);
-    if (changed && event.residentId) {
-      await announceDeviceStatus(tx, {
-        siteId: event.siteId,
-        residentId: event.residentId,
-        deviceId: event.deviceId,
-        online,
-        at,
-        eventId: event.eventId,
-      });
+  /**
+   * Each device's "last seen", online state and battery, once per device per batch: what
+   * touching it for every event in order would leave (the latest event by device time decides,
+   * an older one changes nothing), and a change of online state announced once.
+   */
+  private async trackDevices(tx: UnitOfWork, entries: readonly { event: DeviceEvent }[]): Promise<void> {
+    const latest = new Map<string, { event: DeviceEvent; online: boolean; battery?: number }>();
+    for (const { event } of entries) {
+      const seen = latest.get(event.deviceId);
+      if (seen && event.ts < seen.event.ts) continue;
+      const online = event.kind === 'status' ? event.data.online : true;
+      const battery = event.kind === 'battery' ? event.data.percent : seen?.battery;
+      latest.set(event.deviceId, { event, online, ...(battery !== undefined ? { battery } : {}) });
+    }
+    if (latest.size === 0) return;
+    const at = new Date(this.deps.clock.now()).toISOString();
+    for (const { event, online, battery } of latest.values()) {
+      const patch = battery !== undefined ? { online, battery } : { online };
+      const changed = await tx.devices.touch(event.deviceId, event.ts, patch);
+      if (changed && event.residentId) {
+        await announceDeviceStatus(tx, {
+          siteId: event.siteId,
+          residentId: event.residentId,
+          deviceId: event.deviceId,
+          online,
+          at,
+          eventId: event.eventId,
+        });
+      }
     }
   }
 }

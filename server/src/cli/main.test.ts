@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceSecrets } from '../auth/device-secrets';
-import { queryFile, tempDir } from '../testing/fixtures';
+import { openStorage } from '../storage/open';
+import { queryFile, silentLogger, tempDir } from '../testing/fixtures';
 import { main } from './main';
 
 let dir: string;
@@ -81,6 +82,31 @@ describe('admin CLI', () => {
     expect(printed.username).toBe(printed.id);
     expect(printed.clientId).toBe(printed.id);
     expect(printed.secret?.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('device clear-flag clears the flag the gateway set and audits it; an unknown device is an error', async () => {
+    const siteId = await addSite();
+    expect((await cli('device', 'add', '--site', siteId, '--type', 'sos_button', '--id', 'sos-1')).code).toBe(0);
+    const storage = openStorage({ dataDir: dir }, silentLogger());
+    await storage.store.devices.flag('sos-1', 'flooding', '2026-11-29T03:12:00.000Z');
+    await storage.close();
+
+    const r = await cli('device', 'clear-flag', '--id', 'sos-1', '--json');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(r.out)).toEqual({ id: 'sos-1', flaggedAt: null, flagReason: null });
+    expect(query('SELECT flagged_at, flag_reason, enabled FROM devices')).toEqual([
+      { flagged_at: null, flag_reason: null, enabled: 1 },
+    ]);
+    const audited = query<{ actor_id: string; target: string; detail: string }>(
+      "SELECT actor_id, target, detail FROM audit_log WHERE action = 'device.clear_flag'",
+    );
+    expect(audited).toEqual([{ actor_id: 'admin-cli', target: 'sos-1', detail: expect.any(String) }]);
+    expect(JSON.parse(audited[0]!.detail)).toEqual({ reason: 'flooding', flaggedAt: '2026-11-29T03:12:00.000Z' });
+
+    expect(await cli('device', 'clear-flag', '--id', 'nope')).toMatchObject({
+      code: 1,
+      err: 'error: no device nope\n',
+    });
   });
 
   it('refuses an unknown device type with exit code 2 (usage error)', async () => {

@@ -6,6 +6,7 @@
 import { CareCircleError, DEVICE_TYPES, ROLES, systemClock } from '@carecircle/protocol';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config';
+import { DeviceFlags } from '../devices/device-flags';
 import { createLogger } from '../logger';
 import { ProvisioningService } from '../provisioning/provisioning.service';
 import { openStorage } from '../storage/open';
@@ -35,15 +36,27 @@ function open(env: NodeJS.ProcessEnv) {
       clock: systemClock,
       deviceSecrets: storage.deviceSecrets,
     }),
+    flags: new DeviceFlags({ store: storage.store, clock: systemClock }),
   };
 }
 
+/** What a command works with. */
+interface Services {
+  flags: DeviceFlags;
+}
+
+const CLI_ACTOR = { type: 'system', id: 'admin-cli', name: 'admin CLI' } as const;
+
 type Printable = Record<string, unknown>;
 
-async function run(io: CliIo, json: boolean, action: (p: ProvisioningService) => Promise<Printable>): Promise<void> {
-  const { storage, provisioning } = open(io.env);
+async function run(
+  io: CliIo,
+  json: boolean,
+  action: (p: ProvisioningService, services: Services) => Promise<Printable>,
+): Promise<void> {
+  const { storage, provisioning, flags } = open(io.env);
   try {
-    const result = await action(provisioning);
+    const result = await action(provisioning, { flags });
     if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
     else {
       for (const [key, value] of Object.entries(result)) {
@@ -140,6 +153,17 @@ export function buildCli(io: CliIo = processIo): Command {
       .addOption(json)
       .action((o) => run(io, o.json, (p) => p.setDeviceEnabled(o.id, enabled)));
   }
+  device
+    .command('clear-flag')
+    .description('clear the flag the gateway set on a device (it flooded); the device was never refused for it')
+    .requiredOption('--id <deviceId>')
+    .addOption(json)
+    .action((o) =>
+      run(io, o.json, async (_p, { flags }) => {
+        const { id, flaggedAt, flagReason } = await flags.clear(CLI_ACTOR, o.id);
+        return { id, flaggedAt, flagReason };
+      }),
+    );
 
   const user = program.command('user').description('people who log in to the dashboard');
   user

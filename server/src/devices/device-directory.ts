@@ -22,11 +22,13 @@ export class StoreDeviceDirectory implements DeviceDirectory {
     private readonly clock: Clock,
     private readonly secrets: DeviceSecrets,
     private readonly ttlMs = DEVICE_CACHE_TTL_MS,
+    /** Where lookups go: a connection of their own, so a CONNECT never queues behind writes. */
+    private readonly reads: Pick<StateStore['devices'], 'get'> = store.devices,
   ) {}
 
   async verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false> {
     // Always from the store: a connect must see a rotated secret or a disabled device at once.
-    const row = await this.store.devices.get(deviceId);
+    const row = await this.reads.get(deviceId);
     if (!row) {
       // The same (cheap) work as a real check, so timing does not tell which ids exist.
       this.secrets.hash(secret);
@@ -43,7 +45,7 @@ export class StoreDeviceDirectory implements DeviceDirectory {
   async get(deviceId: string): Promise<DeviceRecord | null> {
     const hit = this.cache.get(deviceId);
     if (hit && hit.until > this.clock.now()) return hit.record;
-    const row = await this.store.devices.get(deviceId);
+    const row = await this.reads.get(deviceId);
     const record = row ? recordOf(row) : null;
     this.remember(deviceId, record);
     return record;

@@ -13,6 +13,12 @@ const get = (username: string, url: string) => getAs(t, username, url);
 
 const ids = (body: unknown) => (body as { devices: Device[] }).devices.map((d) => d.id).sort();
 
+/** POST `/api/v1${url}` as a seeded user. */
+async function postAs(username: string, url: string) {
+  const token = await t.login(username);
+  return t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
+}
+
 describe('GET /api/v1/devices', () => {
   it('answers 401 without a session', async () => {
     expect((await t.app.inject({ url: '/api/v1/devices' })).statusCode).toBe(401);
@@ -39,5 +45,60 @@ describe('GET /api/v1/devices', () => {
     expect(ids((await get('fam', '/devices')).json())).toEqual(['sos-a', 'wear-a']);
     expect(ids((await get('super', '/devices')).json())).toEqual(['door-x', 'sos-a', 'sos-b', 'wear-a']);
     expect(ids((await get('super', `/devices?site=${t.world.siteB}`)).json())).toEqual(['sos-b']);
+  });
+});
+
+describe('device flags', () => {
+  const FLAGGED_AT = '2026-11-29T03:15:00.000Z';
+  const deviceOf = async (username: string, id: string) =>
+    ((await get(username, '/devices')).json() as { devices: Device[] }).devices.find((d) => d.id === id);
+
+  beforeEach(async () => {
+    await t.store.devices.flag('sos-a', 'flooding', FLAGGED_AT);
+  });
+
+  it('shows a flag the gateway set, and no flag on the others', async () => {
+    expect(await deviceOf('staff-a', 'sos-a')).toMatchObject({ flaggedAt: FLAGGED_AT, flagReason: 'flooding' });
+    expect(await deviceOf('staff-a', 'wear-a')).toMatchObject({ flaggedAt: null, flagReason: null });
+    expect(await deviceOf('fam', 'sos-a')).toMatchObject({ flaggedAt: FLAGGED_AT });
+  });
+
+  it('lets staff of its site clear it, audited with who did it', async () => {
+    const res = await postAs('staff-a', '/devices/sos-a/clear-flag');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ device: expect.objectContaining({ id: 'sos-a', flaggedAt: null, flagReason: null }) });
+    expect(res.body).not.toContain('secret');
+    expect(await deviceOf('super', 'sos-a')).toMatchObject({ flaggedAt: null, flagReason: null, enabled: true });
+    const cleared = async () => (await t.store.audit.list()).filter((e) => e.action === 'device.clear_flag');
+    expect(await cleared()).toEqual([
+      expect.objectContaining({
+        actorType: 'user',
+        actorId: t.users.staffA.id,
+        action: 'device.clear_flag',
+        target: 'sos-a',
+        detail: { reason: 'flooding', flaggedAt: FLAGGED_AT },
+      }),
+    ]);
+    // Clearing again changes nothing and audits nothing.
+    expect((await postAs('staff-a', '/devices/sos-a/clear-flag')).statusCode).toBe(200);
+    expect(await cleared()).toHaveLength(1);
+  });
+
+  it('lets supervisors clear any site’s flags', async () => {
+    await t.store.devices.flag('sos-b', 'flooding', FLAGGED_AT);
+    expect((await postAs('super', '/devices/sos-b/clear-flag')).statusCode).toBe(200);
+    expect((await t.store.devices.get('sos-b'))?.flaggedAt).toBeNull();
+  });
+
+  it('answers 404 for a device the caller cannot see, 403 for a role that may see but not clear, 401 without a session', async () => {
+    expect((await postAs('staff-b', '/devices/sos-a/clear-flag')).statusCode).toBe(404);
+    expect((await postAs('fam2', '/devices/sos-a/clear-flag')).statusCode).toBe(404);
+    expect((await postAs('staff-a', '/devices/nope/clear-flag')).json()).toMatchObject({
+      error: { code: 'ERR_DEVICE_NOT_FOUND' },
+    });
+    const forbidden = await postAs('fam', '/devices/sos-a/clear-flag');
+    expect(forbidden.statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/devices/sos-a/clear-flag' })).statusCode).toBe(401);
+    expect((await t.store.devices.get('sos-a'))?.flaggedAt).toBe(FLAGGED_AT);
   });
 });

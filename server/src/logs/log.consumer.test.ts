@@ -414,3 +414,46 @@ describe('LogConsumer with commitEveryMs', () => {
     expect(await committed()).toBe(5);
   });
 });
+
+describe('urgent partitions (the alarm lane)', () => {
+  it('handles an SOS appended during a backlog of readings next, not after the backlog', async () => {
+    const readings = Array.from({ length: 100 }, (_, i) => deviceEvent('door', dev, { eventId: `r-${i}` }));
+    await Promise.all(readings.map((e) => t.journal.append(e)));
+    const handled: string[] = [];
+    let sosAppended: Promise<unknown> | null = null;
+    const c = consumer(
+      {
+        async handle(_partition, entries) {
+          handled.push(...entries.map((e) => e.event.eventId));
+          // While the first batch of readings is in hand, an SOS comes in.
+          sosAppended ??= t.journal.append(deviceEvent('sos', dev, { eventId: 'help' }));
+          await sosAppended;
+        },
+      },
+      { batchSize: 10, urgent: [1] },
+    );
+    await c.start();
+    await c.idle();
+    // One batch of readings, then the SOS, then the other 90.
+    expect(handled.indexOf('help')).toBe(10);
+    expect(handled).toHaveLength(101);
+    expect(await committed('test', 1)).toBeGreaterThan(0);
+  });
+
+  it('drains the urgent partitions first at start', async () => {
+    await t.journal.append(deviceEvent('door', dev, { eventId: 'r-0' }));
+    await t.journal.append(deviceEvent('sos', dev, { eventId: 'help' }));
+    const handled: string[] = [];
+    const c = consumer(
+      {
+        async handle(_partition, entries) {
+          handled.push(...entries.map((e) => e.event.eventId));
+        },
+      },
+      { urgent: [1] },
+    );
+    await c.start();
+    await c.idle();
+    expect(handled).toEqual(['help', 'r-0']);
+  });
+});

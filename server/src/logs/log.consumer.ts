@@ -46,6 +46,12 @@ export interface LogConsumerOptions<E extends { partition: number; offset: numbe
    * same batch (Kafka's `linger.ms`). 0 (the default) handles at once: the alert engine must.
    */
   lingerMs?: number;
+  /**
+   * Partitions served first (the journal's alarm lane): drained before the others, and looked
+   * at again between any two batches of the others once told they have entries, so a backlog
+   * in the others never stands in front of them. The linger does not apply to them.
+   */
+  urgent?: readonly number[];
 }
 
 export interface ConsumerPosition {
@@ -70,10 +76,14 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
   /** Partitions whose offset moved in memory but is not committed yet (`commitEveryMs`). */
   private readonly uncommitted = new Set<number>();
   private unsubscribe: (() => void) | null = null;
+  /** An urgent partition was appended to since the urgent partitions were last drained. */
+  private urgentWaiting = false;
+  private readonly urgent: ReadonlySet<number>;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: LogConsumerOptions<E>) {
     this.retryMs = opts.minRetryMs ?? 100;
+    this.urgent = new Set(opts.urgent ?? []);
   }
 
   get name(): string {
@@ -97,7 +107,12 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
         this.offsets.set(p, await this.opts.offsets.get(this.opts.logName, this.opts.name, p));
       }
       if (!this.running) return;
-      this.unsubscribe = this.opts.log.onAppend(() => this.wake());
+      this.unsubscribe = this.opts.log.onAppend((partition) => {
+        if (this.urgent.has(partition)) {
+          this.urgentWaiting = true;
+          this.wake(true);
+        } else this.wake();
+      });
       this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
       this.pollTimer.unref();
       this.wake();
@@ -204,13 +219,18 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     return true;
   }
 
-  private wake(): void {
-    if (!this.running || this.retryTimer || this.lingerTimer) return;
+  private wake(urgent = false): void {
+    if (!this.running || this.retryTimer) return;
+    if (this.lingerTimer) {
+      if (!urgent) return;
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
     if (this.draining) {
       this.again = true;
       return;
     }
-    const linger = this.opts.lingerMs ?? 0;
+    const linger = urgent ? 0 : (this.opts.lingerMs ?? 0);
     if (linger > 0) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = null;
@@ -231,47 +251,73 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     });
   }
 
-  /** One pass over every partition until each is empty or a batch failed. */
+  /**
+   * One pass over every partition until each is empty or a batch failed: the urgent ones first,
+   * and again between batches of the others whenever they were appended to meanwhile.
+   */
   private async drain(): Promise<void> {
-    const { log, handler, name, logger, logName } = this.opts;
-    const batchSize = this.opts.batchSize ?? 500;
-    for (const partition of this.partitions()) {
-      while (this.running) {
-        const after = this.offsets.get(partition) ?? 0;
-        let last: number;
-        try {
-          const entries = await log.read(partition, after, batchSize);
-          const tail = entries.at(-1);
-          if (!tail) break;
-          last = tail.offset;
-          await handler.handle(partition, entries);
-          const lazy = (this.opts.commitEveryMs ?? 0) > 0;
-          if (this.opts.commit === 'after' && !lazy) await this.opts.offsets.commit(logName, name, partition, last);
-          this.offsets.set(partition, last);
-          if (this.opts.commit === 'after' && lazy) {
-            this.uncommitted.add(partition);
-            this.scheduleCommit();
-          }
-          this.stats.handled += entries.length;
-          this.retryMs = this.opts.minRetryMs ?? 100;
-          // Storage calls may settle without ever leaving the microtask queue (an in-process
-          // database): let sockets and timers in between batches of a long backlog.
-          await new Promise((resolve) => setImmediate(resolve));
-        } catch (err) {
-          this.stats.failures += 1;
-          logger.warn(
-            { err, consumer: name, log: logName, partition, offset: after, retryMs: this.retryMs },
-            'consumer batch failed',
-          );
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            this.wake();
-          }, this.retryMs);
-          this.retryTimer.unref?.();
-          this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 5000);
-          return;
+    const all = this.partitions();
+    const urgent = all.filter((p) => this.urgent.has(p));
+    const drainUrgent = async (): Promise<boolean> => {
+      this.urgentWaiting = false;
+      for (const partition of urgent) {
+        while (this.running) {
+          const outcome = await this.batch(partition);
+          if (outcome === 'failed') return false;
+          if (outcome === 'empty') break;
         }
       }
+      return true;
+    };
+    if (!(await drainUrgent())) return;
+    for (const partition of all) {
+      if (this.urgent.has(partition)) continue;
+      while (this.running) {
+        const outcome = await this.batch(partition);
+        if (outcome === 'failed') return;
+        if (outcome === 'empty') break;
+        if (this.urgentWaiting && !(await drainUrgent())) return;
+      }
+    }
+  }
+
+  /** Reads and handles one batch of `partition`; on failure schedules the retry. */
+  private async batch(partition: number): Promise<'empty' | 'handled' | 'failed'> {
+    const { log, handler, name, logger, logName } = this.opts;
+    const batchSize = this.opts.batchSize ?? 500;
+    const after = this.offsets.get(partition) ?? 0;
+    try {
+      const entries = await log.read(partition, after, batchSize);
+      const tail = entries.at(-1);
+      if (!tail) return 'empty';
+      const last = tail.offset;
+      await handler.handle(partition, entries);
+      const lazy = (this.opts.commitEveryMs ?? 0) > 0;
+      if (this.opts.commit === 'after' && !lazy) await this.opts.offsets.commit(logName, name, partition, last);
+      this.offsets.set(partition, last);
+      if (this.opts.commit === 'after' && lazy) {
+        this.uncommitted.add(partition);
+        this.scheduleCommit();
+      }
+      this.stats.handled += entries.length;
+      this.retryMs = this.opts.minRetryMs ?? 100;
+      // Storage calls may settle without ever leaving the microtask queue (an in-process
+      // database): let sockets and timers in between batches of a long backlog.
+      await new Promise((resolve) => setImmediate(resolve));
+      return 'handled';
+    } catch (err) {
+      this.stats.failures += 1;
+      logger.warn(
+        { err, consumer: name, log: logName, partition, offset: after, retryMs: this.retryMs },
+        'consumer batch failed',
+      );
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.wake();
+      }, this.retryMs);
+      this.retryTimer.unref?.();
+      this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 5000);
+      return 'failed';
     }
   }
 }

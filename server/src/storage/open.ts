@@ -1,31 +1,43 @@
 /**
  * Chooses the storage adapters from the configuration (the composition root's one place for
- * it), and loads what else lives in the data directory (the device-secret key). Today: the embedded SQLite database for everything. PostgreSQL and NATS JetStream
- * arrive as further branches here, behind the same ports.
+ * it), and loads what else lives in the data directory (the device-secret key). Today: embedded
+ * SQLite, two files, each owned by a worker thread — `journal.db` (every commit waits for the
+ * disk: it stands behind each PUBACK) and `carecircle.db` (the state; work derived from the
+ * journal commits without waiting, see `derived`) — plus a read-only connection to the state
+ * for the gateway's device lookups, so a CONNECT never queues behind the alert engine's work.
+ * PostgreSQL and NATS JetStream arrive as further branches here, behind the same ports.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeadLetterStore, Journal, MetricSample, MetricSource } from '@carecircle/protocol';
+import Database from 'libsql';
 import type { Logger } from 'pino';
 import { DeviceSecrets } from '../auth/device-secrets';
 import type { Config } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
-import type { StateStore } from './ports';
+import type { DevicesRepository, StateStore } from './ports';
 import { SqlDeadLetters } from './sql/dead-letters';
+import { SqlDevicesRepository } from './sql/devices.repository';
 import { type JournalStats, SqlJournal } from './sql/journal';
+import { journalMigrations } from './sql/journal.migrations';
 import { SqlReadingStore } from './sql/reading-store';
-import { isTransientSqliteError, openSqlite } from './sql/sqlite';
+import { derived, isTransientSqliteError, openSqlite } from './sql/sqlite';
 import { createSqlStateStore } from './sql/state-store';
 
 export interface Storage {
   /** The data directory's key for device secrets (auth/device-secrets.ts). */
   deviceSecrets: DeviceSecrets;
   store: StateStore;
+  /** Device lookups on a connection of their own (the gateway asks on every CONNECT). */
+  deviceReads: Pick<DevicesRepository, 'get'>;
   /** Any journal adapter counts its appends, duplicates, write batches and failures. */
   journal: Journal & {
     samples(): MetricSample[];
     readonly stats: JournalStats;
     /** Why the last write failed, while none has succeeded since; null when writing works. */
     readonly lastFailure: string | null;
+    /** Appends waiting for the next write. */
+    readonly backlog: number;
   };
   readings: ReadingStore;
   deadLetters: DeadLetterStore & MetricSource;
@@ -36,6 +48,7 @@ export interface Storage {
 }
 
 export const DATABASE_FILE = 'carecircle.db';
+export const JOURNAL_FILE = 'journal.db';
 
 class MeteredSqlJournal extends SqlJournal {
   samples(): MetricSample[] {
@@ -57,27 +70,76 @@ class MeteredSqlJournal extends SqlJournal {
 }
 
 export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): Storage {
-  const sqlite = openSqlite(join(config.dataDir, DATABASE_FILE), logger.child({ module: 'storage' }));
-  const journal = new MeteredSqlJournal(sqlite.db);
+  const log = logger.child({ module: 'storage' });
+  const stateFile = join(config.dataDir, DATABASE_FILE);
+  const journalFile = join(config.dataDir, JOURNAL_FILE);
+  const journalDb = openSqlite(journalFile, log, journalMigrations);
+  carryJournalOver(stateFile, journalFile, log);
+  const sqlite = openSqlite(stateFile, log);
+  const reader = openSqlite(stateFile, log, [], { reader: true });
+  const journal = new MeteredSqlJournal(journalDb.db, 1, log);
   const store = createSqlStateStore({
     db: sqlite.db,
+    derived,
     isTransient: isTransientSqliteError,
-    close: () => sqlite.close(),
+    close: async () => {
+      await reader.close();
+      await sqlite.close();
+    },
   });
   const readings = new SqlReadingStore(sqlite.db);
   const deadLetters = new SqlDeadLetters(sqlite.db);
   return {
     deviceSecrets: DeviceSecrets.forDataDir(config.dataDir),
     store,
+    deviceReads: new SqlDevicesRepository(reader.db),
     journal,
     readings,
     deadLetters,
-    describe: `SQLite ${sqlite.file}`,
+    describe: `SQLite ${sqlite.file} (journal ${journalDb.file})`,
     async close() {
       await journal.close();
+      await journalDb.close();
       await deadLetters.close();
       await readings.close();
       await store.close();
     },
   };
+}
+
+/**
+ * Until migration 5 of the state, the journal was a table of `carecircle.db`. Its rows move to
+ * `journal.db` with their offsets (the consumers' positions refer to them) and partitions (the
+ * old one-partition journal is the new routine lane's partition 0), committed before the state's
+ * migration drops the old table; a start interrupted in between finds the rows moved and only
+ * drops.
+ */
+function carryJournalOver(stateFile: string, journalFile: string, log: Logger): void {
+  if (!existsSync(stateFile)) return;
+  const raw = new Database(journalFile);
+  try {
+    raw.exec('PRAGMA synchronous = FULL');
+    raw.prepare('ATTACH DATABASE ? AS state').run([stateFile]);
+    const old = raw.prepare("SELECT 1 FROM state.sqlite_master WHERE type = 'table' AND name = 'journal'").get();
+    const empty = raw.prepare('SELECT 1 FROM journal LIMIT 1').get() === undefined;
+    if (old && empty) {
+      raw.exec('BEGIN IMMEDIATE');
+      try {
+        const moved = raw
+          .prepare(
+            `INSERT INTO journal ("offset", "partition", event_id, device_id, kind, received_at, body)
+             SELECT "offset", "partition", event_id, device_id, kind, received_at, body FROM state.journal`,
+          )
+          .run();
+        raw.exec('COMMIT');
+        if (moved.changes > 0) log.info({ entries: moved.changes }, 'moved the journal to its own file');
+      } catch (err) {
+        raw.exec('ROLLBACK');
+        throw err;
+      }
+    }
+    raw.exec('DETACH DATABASE state');
+  } finally {
+    raw.close();
+  }
 }

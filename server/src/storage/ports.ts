@@ -10,6 +10,7 @@ import type {
   AlertKind,
   AlertState,
   AlertTimelineEntry,
+  DeviceFlagReason,
   DeviceRecord,
   DeviceType,
   DurableLog,
@@ -44,6 +45,9 @@ export interface DeviceState extends DeviceRecord {
   online: boolean | null;
   lastSeenAt: string | null;
   battery: number | null;
+  /** When the gateway flagged it (see `flag`), and why; null when not flagged. */
+  flaggedAt: string | null;
+  flagReason: DeviceFlagReason | null;
 }
 
 export interface SitesRepository {
@@ -93,6 +97,13 @@ export interface DevicesRepository {
    * replayed). Answers whether `online` changed; false for an unknown device.
    */
   touch(id: string, seenAt: string, patch?: { online?: boolean; battery?: number }): Promise<boolean>;
+  /**
+   * Flags a device for people to look at (it is not refused for it). A device already flagged
+   * keeps its first flag, time and reason, until it is cleared. False for an unknown device.
+   */
+  flag(id: string, reason: DeviceFlagReason, at: string): Promise<boolean>;
+  /** Clears a device's flag (nothing to do when it has none). False for an unknown device. */
+  clearFlag(id: string): Promise<boolean>;
 }
 
 export interface NewUser {
@@ -260,12 +271,23 @@ export interface UnitOfWork extends Repositories {
   savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
+export interface UnitOfWorkOptions {
+  /**
+   * The work is rebuilt from the journal after a crash — it commits the consumer's offset with
+   * its changes — so the commit need not wait for the disk (an engine may then lose the last
+   * such commits to a power cut, never to a killed process, and replays them). People's
+   * actions (an acknowledgement, a provisioning) never set it: they wait for the disk.
+   */
+  derived?: boolean;
+}
+
 export interface StateStore extends Repositories {
   /**
    * Runs `fn` in one unit of work: all its changes commit together or none do. Readers of the
-   * alert stream hear of entries only after the commit.
+   * alert stream hear of entries only after the commit. Outside a unit of work, an offset
+   * commit (`offsets.commit`) is derived work in this sense.
    */
-  transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: UnitOfWork) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
   /** The alert stream, for its consumers. */
   readonly alertLog: AlertStream;
   /**

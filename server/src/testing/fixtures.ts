@@ -19,7 +19,7 @@ import Database from 'libsql';
 import pino, { type Logger } from 'pino';
 import { hashSecret, TEST_COST } from '../auth/secrets';
 import type { LogConsumer } from '../logs/log.consumer';
-import { openStorage, type Storage } from '../storage/open';
+import { DATABASE_FILE, JOURNAL_FILE, openStorage, type Storage } from '../storage/open';
 import type { AlertStreamEntry, ResidentRecord, StateStore } from '../storage/ports';
 
 /** 2026-11-29T03:12:00Z, the DESIGN example's timestamp. */
@@ -51,7 +51,10 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 
 export interface TestDb {
   dir: string;
+  /** The state database. */
   file: string;
+  /** The journal's database. */
+  journalFile: string;
   storage: Storage;
   store: StateStore;
   journal: Storage['journal'];
@@ -78,7 +81,8 @@ export function createTestDb(): TestDb {
   const storage = openStorage({ dataDir: dir }, logger);
   return {
     dir,
-    file: join(dir, 'carecircle.db'),
+    file: join(dir, DATABASE_FILE),
+    journalFile: join(dir, JOURNAL_FILE),
     storage,
     store: storage.store,
     journal: storage.journal,

@@ -28,8 +28,19 @@ export interface TestBroker {
   url: string;
   broker: Aedes;
   attempts: ConnectAttempt[];
+  /** Every PUBLISH a client sent, in arrival order, whether it was then accepted or not. */
+  arrivals: BrokerPublish[];
   /** Publishes that reached the broker from a client, in arrival order. */
   publishes: BrokerPublish[];
+  /**
+   * Resolves once `done()` holds; checked after every connect attempt, arrival and publish.
+   * Rejects after `timeoutMs` on the wall clock, naming `what`.
+   */
+  until(done: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Closes the connection, without PUBACK, of each of the next `count` publishes. */
+  closeOnNextPublishes(count: number): void;
+  /** Refuses the next `count` connects (right credentials or not) with this CONNACK return code. */
+  refuseNextConnects(returnCode: 2 | 3 | 4 | 5, count: number): void;
   /**
    * Holds every publish in authorizePublish, hence its PUBACK, until `release()`; `held`
    * resolves once the first one is waiting.
@@ -46,29 +57,50 @@ export interface TestBroker {
 
 const OBSERVER_SECRET = 'observer-secret';
 
-function refusal(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
+/** Captured before any test fakes timers: a wait must time out on the wall clock. */
+const wallSetTimeout = globalThis.setTimeout;
+const wallClearTimeout = globalThis.clearTimeout;
+
+function refusal(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode });
 }
 
 export async function startBroker(credentials: Record<string, string>): Promise<TestBroker> {
   const secrets = new Map(Object.entries(credentials));
   const attempts: ConnectAttempt[] = [];
+  const arrivals: BrokerPublish[] = [];
   const publishes: BrokerPublish[] = [];
   const observers: Observer[] = [];
+  const waiters = new Set<() => void>();
+  const changed = (): void => {
+    for (const check of waiters) check();
+  };
   let held: Array<() => void> | undefined;
   let onHeld: (() => void) | undefined;
+  let closeNext = 0;
+  let refuseNext: { returnCode: 2 | 3 | 4 | 5; count: number } = { returnCode: 3, count: 0 };
 
   const broker = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
       const expected = username === undefined ? undefined : secrets.get(username);
       const given = password?.toString('utf8');
-      const accepted = expected !== undefined && given === expected && client.id === username;
+      const refused = refuseNext.count > 0;
+      if (refused) refuseNext.count -= 1;
+      const accepted = !refused && expected !== undefined && given === expected && client.id === username;
       attempts.push({ clientId: client.id, username, password: given, clean: client.clean, accepted });
-      if (expected === undefined || given !== expected) done(refusal(4, 'bad credentials'), false);
+      if (refused) done(refusal(refuseNext.returnCode, 'refused by the test'), false);
+      else if (expected === undefined || given !== expected) done(refusal(4, 'bad credentials'), false);
       else if (client.id !== username) done(refusal(2, 'client id must equal the device id'), false);
       else done(null, true);
+      changed();
     },
-    authorizePublish(_client, _packet: PublishPacket, done) {
+    authorizePublish(client, packet: PublishPacket, done) {
+      if (client) arrivals.push(record(client, packet));
+      changed();
+      if (closeNext > 0) {
+        closeNext -= 1;
+        return done(new Error('closed by the test before PUBACK'));
+      }
       if (!held) return done(null);
       held.push(() => done(null));
       onHeld?.();
@@ -76,8 +108,8 @@ export async function startBroker(credentials: Record<string, string>): Promise<
   });
   broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return; // the broker's own $SYS messages
-    const { topic, qos, retain } = packet;
-    publishes.push({ clientId: client.id, topic, qos, retain, payload: packet.payload.toString() });
+    publishes.push(record(client, packet));
+    changed();
   });
 
   const connections = new Map<string, Client['conn']>();
@@ -94,7 +126,30 @@ export async function startBroker(credentials: Record<string, string>): Promise<
     url,
     broker,
     attempts,
+    arrivals,
     publishes,
+    until(done, what, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!done()) return;
+          waiters.delete(check);
+          wallClearTimeout(timer);
+          resolve();
+        };
+        const timer = wallSetTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`broker: ${what} did not happen within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    closeOnNextPublishes(count) {
+      closeNext = count;
+    },
+    refuseNextConnects(returnCode, count) {
+      refuseNext = { returnCode, count };
+    },
     holdPublishes() {
       held = [];
       return {
@@ -137,16 +192,17 @@ export async function startBroker(credentials: Record<string, string>): Promise<
   };
 }
 
+function record(client: Client, packet: PublishPacket | AedesPublishPacket): BrokerPublish {
+  const { topic, qos, retain } = packet;
+  return { clientId: client.id, topic, qos, retain, payload: packet.payload.toString() };
+}
+
 export interface ObservedMessage {
   topic: string;
   payload: string;
   qos: number;
   retain: boolean;
 }
-
-/** Captured before any test fakes timers: a wait must time out on the wall clock. */
-const wallSetTimeout = globalThis.setTimeout;
-const wallClearTimeout = globalThis.clearTimeout;
 
 /** Collects what it receives and lets a test wait for a message instead of sleeping. */
 export class Observer {

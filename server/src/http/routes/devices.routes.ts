@@ -1,23 +1,28 @@
 import {
-  type Device,
+  DeviceIdParamsSchema,
   DeviceListQuerySchema,
   DeviceListResponseSchema,
+  DeviceResponseSchema,
   ErrorResponseSchema,
+  systemClock,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { canSee, listFilter, scopeOf } from '../../auth/scope';
+import { apiDevice, DeviceFlags } from '../../devices/device-flags';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.addHook('preHandler', makeRequireUser(deps.auth));
+  // `AppDeps` has no clock yet: a person's clearing is stamped with the wall clock.
+  const flags = new DeviceFlags({ store: deps.store, clock: systemClock });
 
   app.get(
     '/devices',
     {
       schema: {
         tags: ['devices'],
-        summary: 'Devices the caller may see, with how they last reported (never their secrets)',
+        summary: 'Devices the caller may see, with how they last reported and any flag (never their secrets)',
         querystring: DeviceListQuerySchema,
         response: { 200: DeviceListResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
       },
@@ -26,10 +31,27 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
       const user = userOf(req);
       const scope = scopeOf(user);
       const { siteIds } = await listFilter(user, deps.store, req.query.site);
-      const devices: Device[] = (await deps.store.devices.list(siteIds))
-        .filter((d) => canSee(scope, d))
-        .map(({ secretHash: _secret, ...d }): Device => d);
+      const devices = (await deps.store.devices.list(siteIds)).filter((d) => canSee(scope, d)).map(apiDevice);
       return { devices };
     },
+  );
+
+  app.post(
+    '/devices/:id/clear-flag',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Clear the flag the gateway set on a device (it flooded); staff of its site, supervisors, admins',
+        params: DeviceIdParamsSchema,
+        response: {
+          200: DeviceResponseSchema,
+          400: ErrorResponseSchema,
+          401: ErrorResponseSchema,
+          403: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+        },
+      },
+    },
+    async (req) => ({ device: await flags.clearAs(userOf(req), req.params.id) }),
   );
 };

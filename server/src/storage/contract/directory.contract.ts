@@ -190,6 +190,8 @@ export function describeDirectoryContract(fresh: Fresh): void {
         online: null,
         lastSeenAt: null,
         battery: null,
+        flaggedAt: null,
+        flagReason: null,
       });
       expect(await store.devices.get(own.id)).toMatchObject({ ...own, secretHash: 'hash-2' });
       expect(await store.devices.get('dev_unknown')).toBeNull();
@@ -268,6 +270,35 @@ export function describeDirectoryContract(fresh: Fresh): void {
       expect(await state()).toEqual({ online: false, lastSeenAt: at(60), battery: 55.5 });
       expect(await store.devices.touch('dev-unknown', at(70), { online: true })).toBe(false);
       expect(await store.devices.get('dev-2')).toMatchObject({ online: null, lastSeenAt: null, battery: null });
+    });
+
+    it('flags a device, keeps its first flag until cleared, and touches no other; false for an unknown one', async () => {
+      const store = await fresh();
+      const { siteId } = await place(store);
+      for (const id of ['dev-1', 'dev-2']) {
+        await store.devices.create({ id, siteId, residentId: null, type: 'sos_button', secretHash: 'h' }, at());
+      }
+      const flag = async (id: string) => {
+        const d = await store.devices.get(id);
+        return { flaggedAt: d?.flaggedAt, flagReason: d?.flagReason, enabled: d?.enabled };
+      };
+      expect(await store.devices.flag('dev-1', 'flooding', at(10))).toBe(true);
+      // Flagged, not disabled: a flag is for people to see, never a refusal.
+      expect(await flag('dev-1')).toEqual({ flaggedAt: at(10), flagReason: 'flooding', enabled: true });
+      expect(await store.devices.flag('dev-1', 'flooding', at(20))).toBe(true);
+      expect(await flag('dev-1')).toEqual({ flaggedAt: at(10), flagReason: 'flooding', enabled: true });
+      expect(await flag('dev-2')).toEqual({ flaggedAt: null, flagReason: null, enabled: true });
+      expect((await store.devices.list()).find((d) => d.id === 'dev-1')).toMatchObject({ flaggedAt: at(10) });
+
+      expect(await store.devices.clearFlag('dev-1')).toBe(true);
+      expect(await flag('dev-1')).toEqual({ flaggedAt: null, flagReason: null, enabled: true });
+      expect(await store.devices.clearFlag('dev-1')).toBe(true); // nothing to clear: still the device
+      expect(await store.devices.flag('dev-1', 'flooding', at(30))).toBe(true);
+      expect(await flag('dev-1')).toMatchObject({ flaggedAt: at(30) });
+
+      expect(await store.devices.flag('dev_unknown', 'flooding', at(40))).toBe(false);
+      expect(await store.devices.clearFlag('dev_unknown')).toBe(false);
+      expect(await store.devices.get('dev_unknown')).toBeNull();
     });
   });
 }

@@ -1,4 +1,4 @@
-import type { DeviceRecord, DeviceType } from '@carecircle/protocol';
+import type { DeviceFlagReason, DeviceRecord, DeviceType } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import { newId } from '../ids';
 import type { DeviceState, DevicesRepository } from '../ports';
@@ -14,6 +14,8 @@ const COLUMNS = [
   'online',
   'last_seen_at',
   'battery',
+  'flagged_at',
+  'flag_reason',
 ] as const;
 
 interface Row {
@@ -26,6 +28,8 @@ interface Row {
   online: number | null;
   last_seen_at: string | null;
   battery: number | null;
+  flagged_at: string | null;
+  flag_reason: string | null;
 }
 
 function toDevice(r: Row): DeviceState {
@@ -39,6 +43,8 @@ function toDevice(r: Row): DeviceState {
     online: r.online === null ? null : Number(r.online) === 1,
     lastSeenAt: r.last_seen_at,
     battery: r.battery,
+    flaggedAt: r.flagged_at,
+    flagReason: r.flag_reason as DeviceFlagReason | null,
   };
 }
 
@@ -114,5 +120,27 @@ export class SqlDevicesRepository implements DevicesRepository {
       await this.db.updateTable('devices').set(changes).where('id', '=', id).execute();
     }
     return online !== undefined && (before.online === null ? true : Number(before.online) !== online);
+  }
+
+  async flag(id: string, reason: DeviceFlagReason, at: string): Promise<boolean> {
+    // One statement, so two reports racing cannot both set it: the first flag stands.
+    const r = await this.db
+      .updateTable('devices')
+      .set((eb) => ({
+        flagged_at: eb.fn.coalesce('flagged_at', eb.val(at)),
+        flag_reason: eb.fn.coalesce('flag_reason', eb.val<string>(reason)),
+      }))
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async clearFlag(id: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('devices')
+      .set({ flagged_at: null, flag_reason: null })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 }

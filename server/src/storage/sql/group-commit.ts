@@ -1,25 +1,34 @@
 /**
  * Group commit: items submitted while no write is under way are written together by the next
- * `write(batch)`, so one transaction (one fsync) serves everything that arrived meanwhile. Each
- * submitter's promise settles with its own item's result once that write has committed, or
- * rejects with the write's error. The journal (before every PUBACK) and the dead letters use it.
+ * `write(batch)`, so one transaction (one fsync) serves everything that arrived meanwhile — up
+ * to `maxBatch` items; the rest wait for the write after. An urgent item goes ahead of every
+ * item not yet being written. Each submitter's promise settles with its own item's result once
+ * that write has committed, or rejects with the write's error. The journal (before every
+ * PUBACK) and the dead letters use it.
  */
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private writing: Promise<void> | null = null;
 
+  /** Urgent items at the front of `pending`, in the order they came. */
+  private urgent = 0;
+
   /** `write` answers one result per item, in order. */
-  constructor(private readonly write: (batch: readonly T[]) => Promise<R[]>) {}
+  constructor(
+    private readonly write: (batch: readonly T[]) => Promise<R[]>,
+    private readonly maxBatch = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Items waiting for the next write. */
   get backlog(): number {
     return this.pending.length;
   }
 
-  submit(item: T): Promise<R> {
+  submit(item: T, urgent = false): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
+      if (urgent) this.pending.splice(this.urgent++, 0, { item, resolve, reject });
+      else this.pending.push({ item, resolve, reject });
       this.schedule();
     });
   }
@@ -46,8 +55,9 @@ export class GroupCommit<T, R> {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
+    this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
+    this.urgent = Math.max(0, this.urgent - batch.length);
     if (batch.length === 0) return;
     let results: R[];
     try {

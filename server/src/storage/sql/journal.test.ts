@@ -3,13 +3,14 @@ import { sql } from 'kysely';
 import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, deviceEvent, silentLogger, type TestDb, tempDir } from '../../testing/fixtures';
-import { SqlJournal } from './journal';
+import { MAX_BATCH, SqlJournal } from './journal';
+import { journalMigrations } from './journal.migrations';
 import { openSqlite } from './sqlite';
 
-describeJournalContract('SqlJournal on SQLite', async (partitions) => {
+describeJournalContract('SqlJournal on SQLite', async (sitePartitions) => {
   const { dir, cleanup } = tempDir();
-  const sqlite = openSqlite(`${dir}/carecircle.db`, silentLogger());
-  const journal = new SqlJournal(sqlite.db, partitions);
+  const sqlite = openSqlite(`${dir}/journal.db`, silentLogger(), journalMigrations);
+  const journal = new SqlJournal(sqlite.db, sitePartitions);
   return {
     journal,
     async dispose() {
@@ -24,6 +25,8 @@ describeJournalContract('SqlJournal on SQLite', async (partitions) => {
 describe('SqlJournal on SQLite', () => {
   let t: TestDb;
   const dev = { deviceId: 'sos-1', siteId: 'site_1' };
+  /** The alarm lane's partition of a one-partition-per-lane journal. */
+  const ALARM = 1;
 
   beforeEach(() => {
     t = createTestDb();
@@ -46,8 +49,25 @@ describe('SqlJournal on SQLite', () => {
     expect(await t.journal.head(0)).toBe(11);
   });
 
+  it('writes at most MAX_BATCH appends per transaction, an SOS ahead of the readings waiting', async () => {
+    const first = t.journal.append(deviceEvent('heartbeat', dev));
+    await new Promise((resolve) => setImmediate(resolve)); // the first write has begun
+    const backlog = Array.from({ length: MAX_BATCH + 10 }, () => t.journal.append(deviceEvent('heartbeat', dev)));
+    const order: string[] = [];
+    const sos = t.journal.append(deviceEvent('sos', dev)).then(() => order.push('sos'));
+    void backlog[0]!.then(() => order.push('first reading'));
+    void backlog.at(-1)!.then(() => order.push('last reading'));
+    await Promise.all([first, sos, ...backlog]);
+    // The SOS went into the next write, ahead of the readings that waited; the last readings
+    // went into the write after it.
+    expect(t.journal.stats.batches).toBe(3);
+    expect(order).toEqual(['sos', 'first reading', 'last reading']);
+    const [entry] = await t.journal.read(ALARM, 0, 10);
+    expect(entry?.event.kind).toBe('sos');
+  });
+
   it('is on disk for another connection once append resolves, and tells readers only after', async () => {
-    const reader = new Database(t.file, { readonly: true });
+    const reader = new Database(t.journalFile, { readonly: true });
     try {
       const order: string[] = [];
       const off = t.journal.onAppend(() => {
@@ -72,10 +92,10 @@ describe('SqlJournal on SQLite', () => {
   });
 
   it('keeps entries across closing and reopening the database', async () => {
-    const events = [deviceEvent('sos', dev), deviceEvent('door', dev)];
+    const events = [deviceEvent('door', dev), deviceEvent('door', dev)];
     await Promise.all(events.map((e) => t.journal.append(e)));
     await t.storage.close();
-    const sqlite = openSqlite(t.file, t.logger);
+    const sqlite = openSqlite(t.journalFile, t.logger, journalMigrations);
     const reopened = new SqlJournal(sqlite.db);
     try {
       expect((await reopened.read(0, 0, 10)).map((e) => e.event)).toEqual(events);
@@ -91,11 +111,11 @@ describe('SqlJournal on SQLite', () => {
     const pending = t.journal.append(deviceEvent('sos', dev));
     await t.journal.close();
     expect(await pending).toBe('appended');
-    expect(await t.journal.head(0)).toBe(1);
+    expect(await t.journal.head(ALARM)).toBe(1);
   });
 
   it('rejects every append of a batch whose transaction fails, and counts them', async () => {
-    const db = openSqlite(t.file, t.logger); // a second connection, as an operator would
+    const db = openSqlite(t.journalFile, t.logger, journalMigrations); // a second connection, as an operator would
     await sql`CREATE TRIGGER refuse BEFORE INSERT ON journal WHEN NEW.event_id = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END`.execute(
       db.db,
     );
@@ -104,7 +124,7 @@ describe('SqlJournal on SQLite', () => {
     const bad = t.journal.append(deviceEvent('sos', dev, { eventId: 'poison' }));
     await expect(ok).rejects.toThrow('refused');
     await expect(bad).rejects.toThrow('refused');
-    expect(await t.journal.head(0)).toBe(0);
+    expect(await t.journal.head(ALARM)).toBe(0);
     expect(t.journal.stats).toMatchObject({ failures: 2, appended: 0 });
   });
 });

@@ -1,18 +1,21 @@
 /**
- * The embedded device journal: an append-only table with a partition per site group
- * (DESIGN.md, "Journal"). Consumers keep their offsets with their own state
- * (`ConsumerOffsets`), not here.
+ * The embedded device journal: an append-only table in its own database file, with a partition
+ * per lane and site group (DESIGN.md, "Journal"; `journalPartition`). Consumers keep their
+ * offsets with their own state (`ConsumerOffsets`), not here.
  *
  * Group commit: appends that arrive while no write is under way go into the next transaction
  * together, so one fsync covers many devices' PUBACKs. `append` resolves only after that
- * transaction has committed; readers hear of it on the turn after.
+ * transaction has committed; readers hear of it on the turn after. Alarm-class events go to
+ * the front of the next transaction, and a transaction takes at most `MAX_BATCH` events, so an
+ * SOS waits for at most one write of bounded size, never for a backlog of readings.
  */
 import {
   type AppendResult,
   type DeviceEvent,
+  isAlarmKind,
   type Journal,
   type JournalEntry,
-  partitionOf,
+  journalPartition,
 } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -22,6 +25,8 @@ import type { Tables } from './schema';
 
 /** Rows per INSERT: 6 bound values each, well under SQLite's limit per statement. */
 const ROWS_PER_INSERT = 200;
+/** Events per write transaction: what an SOS arriving during a write may wait behind. */
+export const MAX_BATCH = 2000;
 
 function keyOf(deviceId: string, eventId: string): string {
   return `${deviceId}\u0000${eventId}`;
@@ -42,18 +47,30 @@ export class SqlJournal implements Journal {
   private readonly group: GroupCommit<DeviceEvent, AppendResult>;
   private closed = false;
   private readonly listeners = new Set<(partition: number) => void>();
+  /** Both lanes: `sitePartitions` routine partitions, then as many alarm partitions. */
+  readonly partitions: number;
 
   constructor(
     private readonly db: Kysely<Tables>,
-    readonly partitions = 1,
+    private readonly sitePartitions = 1,
     private readonly logger?: Logger,
   ) {
-    this.group = new GroupCommit((batch) => this.write(batch));
+    this.partitions = 2 * sitePartitions;
+    this.group = new GroupCommit((batch) => this.write(batch), MAX_BATCH);
+  }
+
+  /** Appends waiting for the next write (what the gateway's backpressure watches). */
+  get backlog(): number {
+    return this.group.backlog;
   }
 
   append(event: DeviceEvent): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
-    return this.group.submit(event);
+    return this.group.submit(event, isAlarmKind(event.kind));
+  }
+
+  private partitionOf(e: DeviceEvent): number {
+    return journalPartition(e.siteId, e.kind, this.sitePartitions);
   }
 
   private async write(batch: readonly DeviceEvent[]): Promise<AppendResult[]> {
@@ -65,7 +82,7 @@ export class SqlJournal implements Journal {
         const inserted = new Set<string>();
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
           const rows = batch.slice(i, i + ROWS_PER_INSERT).map((e) => ({
-            partition: partitionOf(e.siteId, this.partitions),
+            partition: this.partitionOf(e),
             event_id: e.eventId,
             device_id: e.deviceId,
             kind: e.kind,
@@ -95,7 +112,7 @@ export class SqlJournal implements Journal {
     batch.forEach((e, i) => {
       if (results[i] === 'appended') {
         this.stats.appended += 1;
-        touched.add(partitionOf(e.siteId, this.partitions));
+        touched.add(this.partitionOf(e));
       } else this.stats.duplicates += 1;
     });
     // Readers are told on the turn after: the appenders' promises settle first, so the gateway

@@ -1,11 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { ReadingPoint, ReadingQuery, ReadingStore } from '../../timeseries/reading-store';
 import type { Tables } from './schema';
+import { derived } from './sqlite';
 
 /** Rows per INSERT: well under SQLite's limit of bound parameters per statement. */
 const ROWS_PER_INSERT = 100;
 
-/** The embedded time-series store: one table of points with their fields as JSON. */
+/**
+ * The embedded time-series store: one table of points with their fields as JSON. Points are
+ * derived from the journal (the sink commits its offset after them and rewrites are
+ * idempotent), so a write does not wait for the disk.
+ */
 export class SqlReadingStore implements ReadingStore {
   constructor(private readonly db: Kysely<Tables>) {}
 
@@ -13,7 +18,7 @@ export class SqlReadingStore implements ReadingStore {
     if (points.length === 0) return;
     // The same point twice in one write: the later one wins, as it would across writes.
     const unique = [...new Map(points.map((p) => [`${p.deviceId}\u0000${p.kind}\u0000${p.ts}`, p])).values()];
-    await this.db.transaction().execute(async (trx) => {
+    await derived(this.db, async (trx) => {
       for (let i = 0; i < unique.length; i += ROWS_PER_INSERT) {
         const rows = unique.slice(i, i + ROWS_PER_INSERT).map((p) => ({
           site_id: p.siteId,

@@ -41,6 +41,9 @@ export interface DevicesTable {
   online: number | null;
   last_seen_at: string | null;
   battery: number | null;
+  /** Set by the gateway's report (a flood); a flagged device is not refused. Null once cleared. */
+  flagged_at: string | null;
+  flag_reason: string | null;
   created_at: string;
 }
 

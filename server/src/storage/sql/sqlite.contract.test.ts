@@ -268,3 +268,64 @@ describe('SQL state store on SQLite', () => {
     ).toEqual([point]);
   });
 });
+
+describe('the journal in its own file', () => {
+  it('moves the entries of a journal kept in the state database to journal.db, offsets and all', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // A data directory as the previous release left it: the journal a table of the state.
+      const v3 = openSqlite(join(dir, DATABASE_FILE), silentLogger(), migrations.slice(0, 3));
+      const body = (id: string) =>
+        JSON.stringify({ eventId: id, deviceId: 'sos-1', siteId: 'site_1', kind: 'sos', ts: 't', receivedAt: 'r' });
+      await sql`INSERT INTO journal ("offset", "partition", event_id, device_id, kind, received_at, body)
+        VALUES (7, 0, 'e7', 'sos-1', 'sos', 'r', ${body('e7')}), (9, 0, 'e9', 'sos-1', 'sos', 'r', ${body('e9')})`.execute(
+        v3.db,
+      );
+      await sql`INSERT INTO consumer_positions (log, consumer, "partition", "offset")
+        VALUES ('journal', 'alert-engine', 0, 7)`.execute(v3.db);
+      await v3.close();
+
+      const storage = openStorage({ dataDir: dir }, silentLogger());
+      try {
+        const moved = await storage.journal.read(0, 0, 10);
+        expect(moved.map((e) => [e.offset, e.event.eventId])).toEqual([
+          [7, 'e7'],
+          [9, 'e9'],
+        ]);
+        // The engine's position still means what it meant: it has handled e7, not e9.
+        expect(await storage.store.offsets.get('journal', 'alert-engine', 0)).toBe(7);
+        expect(await storage.journal.append({ ...moved[0]!.event })).toBe('duplicate');
+        // New entries follow the moved ones (an SOS now goes to the alarm lane, partition 1).
+        const fresh = { ...moved[0]!.event, eventId: 'e10' };
+        expect(await storage.journal.append(fresh)).toBe('appended');
+        const [next] = await storage.journal.read(1, 0, 10);
+        expect(next?.event.eventId).toBe('e10');
+        expect(next!.offset).toBeGreaterThan(9);
+      } finally {
+        await storage.close();
+      }
+      const state = await queryTables(join(dir, DATABASE_FILE));
+      expect(state).not.toContain('journal');
+
+      // A second start changes nothing.
+      const again = openStorage({ dataDir: dir }, silentLogger());
+      try {
+        expect((await again.journal.read(0, 0, 10)).map((e) => e.offset)).toEqual([7, 9]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+async function queryTables(file: string): Promise<string[]> {
+  const db = openSqlite(file, silentLogger(), [], { reader: true });
+  try {
+    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.execute(db.db);
+    return rows.rows.map((r) => r.name);
+  } finally {
+    await db.close();
+  }
+}

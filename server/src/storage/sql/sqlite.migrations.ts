@@ -225,4 +225,19 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX readings_point ON readings(device_id, kind, ts);
     `,
   },
+  {
+    version: 4,
+    name: 'a device the gateway flagged (a flood) for people to see, until a person clears it',
+    sql: `
+      ALTER TABLE devices ADD COLUMN flagged_at TEXT;
+      ALTER TABLE devices ADD COLUMN flag_reason TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'the journal has its own file (journal.db); its rows were carried over before this ran',
+    sql: `
+      DROP TABLE IF EXISTS journal;
+    `,
+  },
 ];

@@ -1,22 +1,23 @@
 /**
  * Opens the embedded SQLite database (the `libsql` binding: its binary ships in the npm
- * registry, so a fresh machine needs no compiler) and brings its schema up to date, then puts
- * the Kysely query layer over it. All queries share this one connection, one at a time, which
- * is what SQLite wants of a single process.
+ * registry, so a fresh machine needs no compiler), brings its schema up to date, then hands the
+ * file to a worker thread that runs every statement from then on (sqlite-worker.ts) and puts
+ * the Kysely query layer over it. All queries share that one connection, one at a time, which is
+ * what SQLite wants of a single process.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
-import { LibsqlConnection } from './libsql-connection';
 import type { Tables } from './schema';
 import { migrations as defaultMigrations, type Migration } from './sqlite.migrations';
+import { SqliteWorker, SqliteWorkerDialect } from './sqlite-worker';
 
 export interface SqliteDatabase {
   db: Kysely<Tables>;
-  /** The connection under `db` (it replaces itself after a busy failure, see libsql-connection). */
-  connection: LibsqlConnection;
+  /** The thread that owns the file (its statistics, for tests and diagnostics). */
+  worker: SqliteWorker;
   /** The database file. */
   file: string;
   close(): Promise<void>;
@@ -45,6 +46,11 @@ type Raw = InstanceType<typeof Database>;
 export interface SqliteOptions {
   /** How long a write waits for another process's lock before SQLITE_BUSY (default 5 s). */
   busyTimeoutMs?: number;
+  /**
+   * A connection that only reads (WAL lets it read while the writer writes): no migrations,
+   * and the connection refuses writes.
+   */
+  reader?: boolean;
 }
 
 export function openSqlite(
@@ -54,31 +60,55 @@ export function openSqlite(
   options: SqliteOptions = {},
 ): SqliteDatabase {
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-  const configure = (raw: Raw): void => {
-    // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
-    // commit returns. That is what lets the gateway send a PUBACK after a journal append.
-    raw.exec('PRAGMA synchronous = FULL');
-    raw.exec('PRAGMA foreign_keys = ON');
-    raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-  };
-  mkdirSync(dirname(file), { recursive: true });
-  const raw = new Database(file);
-  raw.exec('PRAGMA journal_mode = WAL'); // kept in the file
-  configure(raw);
-  migrate(raw, migrations, logger);
-  const connection = new LibsqlConnection(file, configure, raw);
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: connection }) });
+  // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
+  // commit returns. That is what lets the gateway send a PUBACK after a journal append. Work
+  // that is rebuilt from the journal after a crash opts out per transaction (`derived` below).
+  const pragmas = ['PRAGMA synchronous = FULL', 'PRAGMA foreign_keys = ON', `PRAGMA busy_timeout = ${busyTimeoutMs}`];
+  if (options.reader) pragmas.push('PRAGMA query_only = ON');
+  else {
+    mkdirSync(dirname(file), { recursive: true });
+    // Migrations run here, before the worker opens the file: start-up waits for them anyway.
+    const raw = new Database(file);
+    try {
+      raw.exec('PRAGMA journal_mode = WAL'); // kept in the file
+      for (const pragma of pragmas) raw.exec(pragma);
+      migrate(raw, migrations, logger);
+    } finally {
+      raw.close();
+    }
+  }
+  const worker = new SqliteWorker(file, pragmas);
+  const db = new Kysely<Tables>({ dialect: new SqliteWorkerDialect(worker) });
   let closed = false;
   return {
     db,
-    connection,
+    worker,
     file,
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy(); // closes the connection once the query in hand is done
+      await db.destroy(); // closes the database once the statements sent before have run
     },
   };
+}
+
+/**
+ * Runs `work` as one transaction that commits without waiting for the disk (synchronous=NORMAL
+ * in WAL mode: it survives a killed process, and only an OS crash or power cut can lose the
+ * last of it). Only for state that is rebuilt from the journal: it commits its consumer offset
+ * in the same transaction, so whatever a power cut takes is replayed from the journal, which
+ * itself always waits for the disk. The setting cannot change inside a transaction, so the
+ * connection is held for the switch, the work and the switch back.
+ */
+export function derived<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`PRAGMA synchronous = NORMAL`.execute(conn);
+    try {
+      return await conn.transaction().execute(work);
+    } finally {
+      await sql`PRAGMA synchronous = FULL`.execute(conn);
+    }
+  });
 }
 
 function migrate(raw: Raw, migrations: readonly Migration[], logger: Logger): void {

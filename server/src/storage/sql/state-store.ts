@@ -4,7 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Repositories, StateStore, UnitOfWork } from '../ports';
+import type { Repositories, StateStore, UnitOfWork, UnitOfWorkOptions } from '../ports';
 import { SqlAlertStream, SqlAlertStreamWriter } from './alert-stream';
 import { SqlAlertsRepository } from './alerts.repository';
 import { SqlAuditRepository } from './audit.repository';
@@ -17,6 +17,11 @@ import { SqlSessionsRepository, SqlUsersRepository } from './users.repository';
 
 export interface SqlStateStoreOptions {
   db: Kysely<Tables>;
+  /**
+   * Runs a transaction that need not wait for the disk (SQLite: `derived` in sqlite.ts); an
+   * engine without such a switch leaves it out and every unit of work waits.
+   */
+  derived?: <T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>) => Promise<T>;
   /** Partitions of the alert stream (fixed for the life of the database). */
   alertPartitions?: number;
   isTransient: (err: unknown) => boolean;
@@ -72,9 +77,14 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
     };
   }
 
-  async function transaction<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+  function run<T>(derived: boolean, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    if (derived && opts.derived) return opts.derived(db, work);
+    return db.transaction().execute(work);
+  }
+
+  async function transaction<T>(fn: (tx: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     const written = new Set<number>();
-    const result = await db.transaction().execute((trx) => fn(unitOfWork(trx, written)));
+    const result = await run(options.derived === true, (trx) => fn(unitOfWork(trx, written)));
     // Readers hear of entries only once they are committed, on the next turn.
     if (written.size > 0) setImmediate(() => alertLog.committed(written));
     return result;
@@ -82,6 +92,12 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
 
   return {
     ...base,
+    offsets: {
+      get: (log, consumer, partition) => base.offsets.get(log, consumer, partition),
+      // A consumer's position is rebuilt by replaying what its handler made idempotent.
+      commit: (log, consumer, partition, offset) =>
+        run(true, (trx) => new SqlConsumerOffsets(trx).commit(log, consumer, partition, offset)),
+    },
     alertStream: {
       append: (entry) => transaction((tx) => tx.alertStream.append(entry)),
       timeline: (alertId) => base.alertStream.timeline(alertId),

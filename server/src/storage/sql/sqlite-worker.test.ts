@@ -1,0 +1,114 @@
+/**
+ * The database's worker thread. A statement that waits (for the disk, for another process's
+ * lock) waits there, not on the event loop. Another process (the admin CLI, an operator's
+ * sqlite3) holding the write lock past the busy timeout makes a unit of work fail as transient;
+ * once the lock is free, the next one commits. With libsql 0.5 unrepaired, the failed statement
+ * left the connection unable to ever commit.
+ */
+import Database from 'libsql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger, tempDir } from '../../testing/fixtures';
+import { isTransientSqliteError, openSqlite } from './sqlite';
+import { createSqlStateStore } from './state-store';
+
+const dirs: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of dirs.splice(0)) cleanup();
+});
+
+describe('the SQLite connection after SQLITE_BUSY', () => {
+  it('fails the unit of work as transient, then commits the next one once the lock is free', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    const file = `${dir}/carecircle.db`;
+    const sqlite = openSqlite(file, silentLogger(), undefined, { busyTimeoutMs: 20 });
+    const store = createSqlStateStore({
+      db: sqlite.db,
+      isTransient: isTransientSqliteError,
+      close: () => sqlite.close(),
+    });
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const refused = store.transaction((tx) =>
+        tx.sites.create({ name: 'A', kind: 'facility', tz: 'Asia/Shanghai' }, 'now'),
+      );
+      const err = await refused.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(store.isTransient(err)).toBe(true);
+      other.exec('ROLLBACK');
+
+      const site = await store.transaction((tx) =>
+        tx.sites.create({ name: 'B', kind: 'facility', tz: 'Asia/Shanghai' }, 'now'),
+      );
+      expect(await store.sites.get(site.id)).toMatchObject({ name: 'B' });
+      expect((await store.sites.list()).map((s) => s.name)).toEqual(['B']);
+      expect((await sqlite.worker.stats()).reopened).toBe(1);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+});
+
+describe('the SQLite worker', () => {
+  it('keeps the event loop turning while a write waits for the lock', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    const file = `${dir}/carecircle.db`;
+    const sqlite = openSqlite(file, silentLogger(), undefined, { busyTimeoutMs: 60_000 });
+    const store = createSqlStateStore({
+      db: sqlite.db,
+      isTransient: isTransientSqliteError,
+      close: () => sqlite.close(),
+    });
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let committed = false;
+      const write = store
+        .transaction((tx) => tx.sites.create({ name: 'A', kind: 'facility', tz: 'Asia/Shanghai' }, 'now'))
+        .then(() => {
+          committed = true;
+        });
+      // The write is blocked on the lock for as long as `other` holds it (up to a minute). On the
+      // event loop that would block every turn; here turns go on, and timers fire.
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(committed).toBe(false);
+      other.exec('COMMIT');
+      await write;
+      expect((await store.sites.list()).map((s) => s.name)).toEqual(['A']);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('carries a blob both ways and reports a failed statement with its SQLite code', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    const sqlite = openSqlite(`${dir}/carecircle.db`, silentLogger());
+    try {
+      const payload = Buffer.from([0, 1, 2, 255]);
+      await sqlite.db
+        .insertInto('dead_letters')
+        .values({ device_id: 'd', topic: 't', reason: 'r', detail: '', payload, received_at: 'now' })
+        .execute();
+      const [row] = await sqlite.db.selectFrom('dead_letters').select('payload').execute();
+      expect(Buffer.from(row!.payload)).toEqual(payload);
+      const err = await sqlite.db
+        .insertInto('sites')
+        .values({ id: 's', name: 'x', kind: 'nonsense', tz: 'UTC', created_at: 'now' })
+        .execute()
+        .then(
+          () => null,
+          (e: unknown) => e as { code?: string },
+        );
+      expect(err?.code).toMatch(/^SQLITE_CONSTRAINT/);
+    } finally {
+      await sqlite.close();
+    }
+  });
+});

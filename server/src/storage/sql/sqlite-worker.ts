@@ -1,0 +1,201 @@
+/**
+ * SQLite off the event loop: a worker thread owns the database file (sqlite.worker.mjs) and
+ * runs every statement, so a commit's fsync — or a wait on another process's lock — never stops
+ * the main thread from reading sockets, sending PUBACKs or pushing alerts. The main thread keeps
+ * the query layer: Kysely compiles here and sends each statement across, one at a time per
+ * connection (SQLite's adapter tells Kysely it has a single connection, so Kysely serialises
+ * units of work on it).
+ *
+ * A statement costs one message each way (tens of microseconds); a commit that waits for the
+ * disk costs the main thread nothing.
+ */
+import { Worker } from 'node:worker_threads';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+
+type Reply =
+  | { id: number; rows: unknown[] }
+  | { id: number; changes: number; lastInsertRowid: number | bigint | null }
+  | { id: number; error: { message: string; code?: string } }
+  | { id: number; stats: WorkerStats };
+
+export interface WorkerStats {
+  /** Connections replaced after a busy failure (see sqlite.worker.mjs). */
+  reopened: number;
+}
+
+/** The error a statement failed with, as the binding reported it (`code` is SQLite's). */
+export class SqliteWorkerError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SqliteError';
+  }
+}
+
+const WORKER_URL = new URL('./sqlite.worker.mjs', import.meta.url);
+
+export class SqliteWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+  /** Set once the thread is gone; every later request fails with it. */
+  private failure: Error | null = null;
+  readonly file: string;
+
+  constructor(file: string, pragmas: readonly string[]) {
+    this.worker = new Worker(WORKER_URL, { workerData: { file, pragmas: [...pragmas] } });
+    // The thread keeps the process alive only while a statement is under way.
+    this.worker.unref();
+    this.worker.on('message', (reply: Reply) => this.settle(reply));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (this.closing === null) this.fail(new Error(`SQLite worker for ${file} exited (code ${code})`));
+    });
+    this.file = file;
+  }
+
+  private settle(reply: Reply): void {
+    const waiter = this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ('error' in reply) waiter.reject(new SqliteWorkerError(reply.error.message, reply.error.code));
+    else waiter.resolve(reply);
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+  }
+
+  private request(message: Record<string, unknown>): Promise<Reply> {
+    if (this.failure) return Promise.reject(this.failure);
+    // The message the binding gives for a closed connection; callers treat it as transient.
+    if (this.closing) return Promise.reject(new TypeError('The database connection is not open'));
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, ...message });
+    });
+  }
+
+  async execute(sql: string, params: readonly unknown[]): Promise<QueryResult<unknown>> {
+    const reply = await this.request({ sql, params });
+    if ('rows' in reply) return { rows: reply.rows };
+    if ('changes' in reply) {
+      return {
+        rows: [],
+        numAffectedRows: BigInt(reply.changes),
+        ...(reply.lastInsertRowid != null ? { insertId: BigInt(reply.lastInsertRowid) } : {}),
+      };
+    }
+    throw new Error('unexpected reply from the SQLite worker');
+  }
+
+  async stats(): Promise<WorkerStats> {
+    const reply = await this.request({ stats: true });
+    if ('stats' in reply) return reply.stats;
+    throw new Error('unexpected reply from the SQLite worker');
+  }
+
+  /** Closes the database once the statements sent before it have run, then ends the thread. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    // Done when the thread has ended: its reply to `close` may come before or after `exit`.
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.closing = exited.then(() => {
+      this.fail(new TypeError('The database connection is not open'));
+    });
+    if (this.failure) void this.worker.terminate();
+    else {
+      this.worker.ref();
+      this.worker.postMessage({ id: 0, close: true });
+    }
+    return this.closing;
+  }
+}
+
+class WorkerConnection implements DatabaseConnection {
+  constructor(private readonly worker: SqliteWorker) {}
+
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.worker.execute(compiled.sql, compiled.parameters) as Promise<QueryResult<R>>;
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is refused, not implemented
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('the SQLite worker does not stream; page with limit/offset');
+  }
+}
+
+class WorkerDriver implements Driver {
+  private readonly connection: WorkerConnection;
+
+  constructor(private readonly worker: SqliteWorker) {
+    this.connection = new WorkerConnection(worker);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return this.connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async destroy(): Promise<void> {
+    await this.worker.close();
+  }
+}
+
+/** Kysely's SQLite dialect (compiler, adapter, introspector) over a worker-owned database. */
+export class SqliteWorkerDialect implements Dialect {
+  constructor(private readonly worker: SqliteWorker) {}
+
+  createDriver(): Driver {
+    return new WorkerDriver(this.worker);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect signature
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
