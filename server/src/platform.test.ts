@@ -6,6 +6,7 @@
  */
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
+import Database from 'libsql';
 import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -193,5 +194,63 @@ describe('health', () => {
     queryFile(file, 'DROP TRIGGER full');
     expect(await storage.journal.append(sos)).toBe('appended');
     expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', reasons: [] } });
+  });
+});
+
+describe('the PUBACK path', () => {
+  it("acknowledges an SOS while a flood of garbage waits for a locked state database: only the journal's disk stands before it", async () => {
+    const p = platform.provisioning;
+    const site = await p.addSite({ name: 'Sunshine' });
+    const garbage = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+    const button = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+    const ports = await platform.start();
+    const connect = (d: { device: { id: string }; secret: string }) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqttPort}`, {
+        clientId: d.device.id,
+        username: d.device.id,
+        password: d.secret,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
+    const flooder = await connect(garbage);
+    const quiet = await connect(button);
+
+    // Another process holds the state database's write lock: dead letters, the alert engine and
+    // the sink all wait for it (in their worker thread, not on the event loop).
+    const other = new Database(`${dataDir}/carecircle.db`);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const refused = Array.from({ length: 500 }, (_, i) =>
+        flooder.publishAsync(topics.event(garbage.device.id), `not json ${i}`, { qos: 1 }),
+      );
+      // Refused payloads are acknowledged at once, their dead letters written later (past the
+      // device's burst the rest is dropped as over its rate, also acknowledged).
+      await Promise.all(refused);
+      const { rejects } = platform.gateway.metrics();
+      expect(rejects.malformed_json).toBeGreaterThan(0);
+      expect(rejects.malformed_json + rejects.rate_limited).toBe(500);
+
+      await quiet.publishAsync(
+        topics.event(button.device.id),
+        JSON.stringify({ v: 1, eventId: 'help', ts: new Date().toISOString(), type: 'sos' }),
+        { qos: 1 },
+      );
+      const alarm = await storage.journal.read(1, 0, 10);
+      expect(alarm.map((e) => e.event.eventId)).toEqual(['help']);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    // Once the lock is gone, the dead letters and the alert follow.
+    await platform.idle();
+    await storage.deadLetters.close();
+    expect(queryFile<{ n: number }>(`${dataDir}/carecircle.db`, 'SELECT COUNT(*) AS n FROM dead_letters')[0]?.n).toBe(
+      platform.gateway.metrics().rejects.malformed_json,
+    );
+    expect(await platform.store.alerts.list({ limit: 10 })).toMatchObject([
+      { kind: 'sos', deviceId: button.device.id },
+    ]);
+    await flooder.endAsync();
+    await quiet.endAsync();
   });
 });
