@@ -243,10 +243,13 @@ describe('the PUBACK path', () => {
     }
     // Once the lock is gone, the dead letters and the alert follow.
     await platform.idle();
-    await storage.deadLetters.close();
-    expect(queryFile<{ n: number }>(`${dataDir}/carecircle.db`, 'SELECT COUNT(*) AS n FROM dead_letters')[0]?.n).toBe(
-      platform.gateway.metrics().rejects.malformed_json,
-    );
+    const deadLetters = () =>
+      queryFile<{ n: number }>(`${dataDir}/carecircle.db`, 'SELECT COUNT(*) AS n FROM dead_letters')[0]?.n;
+    const refusedCount = platform.gateway.metrics().rejects.malformed_json;
+    for (const deadline = Date.now() + 5000; deadLetters() !== refusedCount && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(deadLetters()).toBe(refusedCount);
     expect(await platform.store.alerts.list({ limit: 10 })).toMatchObject([
       { kind: 'sos', deviceId: button.device.id },
     ]);

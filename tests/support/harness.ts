@@ -1,7 +1,10 @@
 /**
- * Starts the real platform for end-to-end tests: as a child process (`server/src/main.ts`, or
- * the demo's `simulators/src/demo/main.ts`) on free ports with a temporary data directory,
- * exactly as `pnpm start` (or `pnpm demo`) runs it.
+ * Starts the real platform for end-to-end tests: as a child process on free ports with a
+ * temporary data directory, exactly as `pnpm start` (or `pnpm demo`, `pnpm carecircle`) runs it:
+ * the bundles of scripts/build.mjs under `node --enable-source-maps`. Each test file builds its
+ * own bundles from the current sources, once, into a temporary directory: an edit is tested
+ * without a manual build, and no test rewrites the `dist/` a developer may be running from.
+ * `from: 'source'` runs the TypeScript through tsx instead (`pnpm dev`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -10,14 +13,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { main as cliMain } from '../../server/src/cli/main';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-/**
- * `node --import tsx` runs the TypeScript in this one process. The `tsx` launcher would start
- * a second process: a SIGKILL sent to the launcher would leave the real server running.
- */
-const NODE_TS = [process.execPath, ['--import', 'tsx']] as const;
+
+/** How a process runs the code: built, as the quickstart commands do, or from the TypeScript. */
+export type RunFrom = 'bundle' | 'source';
+
+/** The processes the tests start: their source entry point and the bundle built from it. */
+const ENTRIES = {
+  /** What `pnpm start` runs. */
+  platform: { source: 'server/src/main.ts', bundle: 'server.mjs' },
+  /** What `pnpm demo` runs: the platform, seeded, with a simulated fleet. */
+  demo: { source: 'simulators/src/demo/main.ts', bundle: 'demo.mjs' },
+  /** What `pnpm carecircle` runs. */
+  cli: { source: 'server/src/cli/main.ts', bundle: 'carecircle.mjs' },
+} as const;
 
 /** A safety net: no platform a test started outlives the test process. */
 const running = new Set<ChildProcess>();
@@ -66,35 +78,71 @@ function platformEnv(dataDir: string, extra: Record<string, string>): NodeJS.Pro
   };
 }
 
-/** What `pnpm start` runs. */
-const PLATFORM_ENTRY = 'server/src/main.ts';
-/** What `pnpm demo` runs: the platform, seeded, with a simulated fleet. */
-const DEMO_ENTRY = 'simulators/src/demo/main.ts';
+/** Runs scripts/build.mjs into `outdir`; rejects with the build's errors. */
+export async function buildBundles(outdir: string): Promise<void> {
+  const r = await run(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', outdir, '--quiet'], process.env);
+  if (r.code !== 0) throw new Error(`scripts/build.mjs exited ${r.code}:\n${r.stderr}`);
+}
 
-/** Starts `server/src/main.ts` and resolves once it logged the ports it listens on. */
-export function startPlatform(
+let built: { dir: string; ready: Promise<string> } | undefined;
+
+/** This test file's bundles: built on first use, removed after the file's tests. */
+export function bundleDir(): Promise<string> {
+  if (!built) {
+    const dir = tempDir('cc-build-');
+    built = { dir, ready: buildBundles(dir).then(() => dir) };
+  }
+  return built.ready;
+}
+
+// Registered while the importing test file is collected, so it runs after all of that file's
+// tests (a process `exit` handler would not: vitest ends its workers with SIGTERM).
+afterAll(async () => {
+  if (!built) return;
+  await built.ready.catch(() => undefined);
+  rmSync(built.dir, { recursive: true, force: true });
+});
+
+/**
+ * `node --enable-source-maps <bundle>`, as the package scripts run it, or `node --import tsx
+ * <source>`: tsx in this one process, since the `tsx` launcher would start a second one and a
+ * SIGKILL sent to the launcher would leave the real server running.
+ */
+async function nodeArgs(entry: keyof typeof ENTRIES, from: RunFrom): Promise<string[]> {
+  const { source, bundle } = ENTRIES[entry];
+  return from === 'bundle'
+    ? ['--enable-source-maps', join(await bundleDir(), bundle)]
+    : ['--import', 'tsx', join(ROOT, source)];
+}
+
+/** Starts the platform (`pnpm start`) and resolves once it logged the ports it listens on. */
+export async function startPlatform(
   dataDir: string,
   extraEnv: Record<string, string> = {},
-  args: string[] = [],
+  from: RunFrom = 'bundle',
 ): Promise<PlatformProcess> {
-  return startEntry(PLATFORM_ENTRY, dataDir, extraEnv, args);
+  return startEntry(await nodeArgs('platform', from), dataDir, extraEnv);
 }
 
 /**
  * Starts the demo and resolves once the platform inside it is up; the seed is in by then, the
  * fleet and the banner follow (wait for the banner with `line()`).
  */
-export function startDemo(dataDir: string, extraEnv: Record<string, string> = {}): Promise<PlatformProcess> {
-  return startEntry(DEMO_ENTRY, dataDir, extraEnv, []);
+export async function startDemo(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+  from: RunFrom = 'bundle',
+): Promise<PlatformProcess> {
+  return startEntry(await nodeArgs('demo', from), dataDir, extraEnv);
 }
 
+/** Starts `node <args>` as the platform's process. */
 async function startEntry(
-  entry: string,
+  args: readonly string[],
   dataDir: string,
   extraEnv: Record<string, string>,
-  args: string[],
 ): Promise<PlatformProcess> {
-  const child = spawn(NODE_TS[0], [...NODE_TS[1], join(ROOT, entry), ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: platformEnv(dataDir, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -194,14 +242,18 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
 }
 
 /** Runs the main process to completion (for start-up failures). */
-export function runPlatform(dataDir: string, extraEnv: Record<string, string>): Promise<SpawnResult> {
-  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, PLATFORM_ENTRY)], platformEnv(dataDir, extraEnv));
+export async function runPlatform(
+  dataDir: string,
+  extraEnv: Record<string, string>,
+  from: RunFrom = 'bundle',
+): Promise<SpawnResult> {
+  return run(process.execPath, await nodeArgs('platform', from), platformEnv(dataDir, extraEnv));
 }
 
 /**
  * The admin CLI (`pnpm carecircle …`) against a data directory; returns the parsed `--json`
  * output. It runs the CLI's own entry point in this process: a process per call would cost a
- * TypeScript start-up each time, and `cli.test.ts` covers the process boundary.
+ * process start-up each time, and `cli.test.ts` covers the process boundary.
  */
 export async function cli<T = Record<string, unknown>>(dataDir: string, args: string[]): Promise<T> {
   let out = '';
@@ -220,8 +272,8 @@ export async function cli<T = Record<string, unknown>>(dataDir: string, args: st
 }
 
 /** The CLI as a separate process, exactly as `pnpm carecircle` runs it. */
-export function cliProcess(dataDir: string, args: string[]): Promise<SpawnResult> {
-  return run(NODE_TS[0], [...NODE_TS[1], join(ROOT, 'server/src/cli/main.ts'), ...args], platformEnv(dataDir, {}));
+export async function cliProcess(dataDir: string, args: string[], from: RunFrom = 'bundle'): Promise<SpawnResult> {
+  return run(process.execPath, [...(await nodeArgs('cli', from)), ...args], platformEnv(dataDir, {}));
 }
 
 export function removeDir(dir: string): void {
