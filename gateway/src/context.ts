@@ -23,6 +23,13 @@ const MAX_DETAIL_CHARS = 200;
 /** At most one log line per refusal reason this often (the counters count them all). */
 export const REFUSAL_LOG_EVERY_MS = 1000;
 
+/** The intake is full (`intakeMaxWaiting`): the publish is shed, not queued. */
+export class IntakeOverloaded extends Error {
+  constructor() {
+    super('intake overloaded: too many publishes waiting for the journal');
+  }
+}
+
 export interface Refusal {
   /** The device id, or for a refused CONNECT the username it claimed. */
   deviceId: string;
@@ -107,6 +114,7 @@ export function createContext(deps: ContextDeps): GatewayContext {
       appending += 1;
       return null;
     }
+    if (waiting.length >= limits.intakeMaxWaiting) throw new IntakeOverloaded();
     return room(); // `released` counts it in when it lets it through
   }
 
@@ -158,7 +166,17 @@ export function createContext(deps: ContextDeps): GatewayContext {
     },
     intake,
     append(event) {
-      const admitted = admit(isAlarmKind(event.kind)) ?? Promise.resolve();
+      let admitted: Promise<void>;
+      try {
+        admitted = admit(isAlarmKind(event.kind)) ?? Promise.resolve();
+      } catch (err) {
+        refuse({
+          deviceId: event.deviceId,
+          reason: 'intake_overloaded',
+          detail: 'too many publishes waiting for the journal',
+        });
+        return Promise.reject(err);
+      }
       const pending = admitted
         .then(() => deps.journal.append(event))
         .finally(released)

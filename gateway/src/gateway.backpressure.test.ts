@@ -12,6 +12,7 @@ import { nativeEvent, secretOf, startTestGateway, type TestGateway, waitFor } fr
 let t: TestGateway;
 const HIGH = 20;
 const FLOOD = 5000;
+const MAX_WAITING = 2000;
 
 beforeEach(async () => {
   t = await startTestGateway({
@@ -19,6 +20,7 @@ beforeEach(async () => {
     limits: {
       intakeHighWater: HIGH,
       intakeLowWater: 10,
+      intakeMaxWaiting: MAX_WAITING,
       publishRatePerSecond: 1_000_000,
       publishBurst: 1_000_000,
       floodDisconnectAfter: 1_000_000,
@@ -66,5 +68,42 @@ describe('intake backpressure', () => {
     expect(new Set(flooded.map((e) => e.eventId)).size).toBe(FLOOD);
     expect(t.gateway.metrics().intake.waiting).toBe(0);
     expect(t.gateway.metrics().intake.held).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('sheds routine publishes past intakeMaxWaiting — QoS 0 dropped, QoS 1 closed unacknowledged — never an SOS', async () => {
+    t.journal.hold('routine');
+    const quiet = await t.device('sos-2');
+    const flooder = async (id: string) => {
+      t.devices.add({ id, type: 'bed_sensor' }, secretOf(id));
+      const f = await t.device(id);
+      f.on('error', () => {});
+      return f;
+    };
+    // Many connections flooding at once, each with a read's worth of parsed packets waiting:
+    // past the bound they are shed instead of held.
+    const qos0 = await Promise.all(Array.from({ length: 8 }, (_, n) => flooder(`bed-f${n}`)));
+    qos0.forEach((f, n) => {
+      for (let i = 0; i < FLOOD; i++) f.publish(topics.reading(`bed-f${n}`), reading(i), { qos: 0 });
+    });
+    await waitFor(() => t.gateway.metrics().rejects.intake_overloaded > 0, 'the intake to shed', 10_000);
+    expect(t.gateway.metrics().intake.waiting).toBe(MAX_WAITING);
+    expect(qos0.every((f) => f.connected)).toBe(true); // QoS 0 is dropped, the device stays
+
+    // A QoS 1 publish that finds the intake full is not acknowledged: the connection is closed
+    // and the device will resend it.
+    const late = await flooder('bed-late');
+    const closed = new Promise<void>((resolve) => late.once('close', () => resolve()));
+    let acked = false;
+    late.publish(topics.reading('bed-late'), reading(0), { qos: 1 }, (err) => {
+      acked = !err;
+    });
+    await closed;
+    expect(acked).toBe(false);
+
+    await quiet.publishAsync(topics.event('sos-2'), nativeEvent({ type: 'sos', eventId: 'help' }), { qos: 1 });
+    expect(t.journal.events().map((e) => e.eventId)).toEqual(['help']);
+    expect(t.gateway.metrics().intake.waiting).toBeLessThanOrEqual(MAX_WAITING);
+    t.journal.release();
+    t.journal.recover();
   }, 30_000);
 });

@@ -28,6 +28,12 @@ export interface GatewayLimits {
   /** Waiting publishes are let in again once the appends under way drop to this. */
   intakeLowWater: number;
   /**
+   * Routine publishes that may wait at once; past it they are shed (`intake_overloaded`: QoS 0
+   * dropped, QoS 1 closed without a PUBACK so the device resends). What bounds memory when many
+   * connections flood at once, each with a read's worth of packets parsed.
+   */
+  intakeMaxWaiting: number;
+  /**
    * Failed CONNECTs (unknown device, wrong secret) from one source address before it is
    * throttled (`hooks/connect-throttle.ts`); counted until the address has been quiet for
    * `authFailureWindowMs`.
@@ -55,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   // Several group commits' worth: enough to keep the journal busy, little enough to hold.
   intakeHighWater: 8000,
   intakeLowWater: 6000,
+  intakeMaxWaiting: 20_000,
   // A device with a stale secret retries a few times a minute; a brute force, thousands of times.
   authFailuresBeforeThrottle: 10,
   authFailureWindowMs: 60_000,

@@ -57,8 +57,14 @@ export const GATEWAY_REJECT_REASONS = [
   'flooding',
   /**
    * A CONNECT refused without being verified: its source address kept failing to authenticate
-   * and is backing off (CONNACK 5). See the gateway's `hooks/connect-throttle.ts`.
+   * and is backing off (CONNACK 3). See the gateway's `hooks/connect-throttle.ts`.
    */
   'auth_throttled',
+  /**
+   * Intake full: more routine publishes wait for the journal than the gateway holds
+   * (`intakeMaxWaiting`). A QoS 0 one is dropped; a QoS 1 one closes the connection without a
+   * PUBACK, so the device resends it later. Alarms never meet this.
+   */
+  'intake_overloaded',
 ] as const;
 export type GatewayRejectReason = (typeof GATEWAY_REJECT_REASONS)[number];

@@ -25,7 +25,7 @@
 import { isAlarmKind } from '@carecircle/protocol';
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { createDecoder } from '../adapters/decode';
-import type { GatewayContext } from '../context';
+import { type GatewayContext, IntakeOverloaded } from '../context';
 import { mayPublishWill, publishChannel } from './acl';
 import { FloodFlags, PublishRateLimiter } from './rate-limit';
 import type { AuthorizePublishHook } from './types';
@@ -38,7 +38,11 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
   const rate = new PublishRateLimiter(ctx.limits, ctx.clock);
   const floods = new FloodFlags(ctx);
 
-  async function authorize(client: Client | null, packet: PublishPacket | AedesPublishPacket): Promise<void> {
+  async function authorize(
+    client: Client | null,
+    packet: PublishPacket | AedesPublishPacket,
+    rated: boolean,
+  ): Promise<void> {
     // aedes passes no client only for wills it recovers from other brokers' sessions.
     if (client === null) throw new PublishRefused('publish without a device connection');
     // During shutdown nothing new is accepted, wills included: a restart is not an outage,
@@ -71,21 +75,15 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
 
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const receivedAt = new Date(ctx.clock.now()).toISOString();
+    // Alarms always get through; anything else is held to the device's rate (rate-limit.ts). A
+    // reading or a status can never be an alarm, so a flood of them is held to the rate before
+    // any of it is decoded: over its rate, a flooder costs a token count, not a JSON parse.
+    const routineChannel = channel !== 'event';
+    if (routineChannel && !lastWill && !rated && overRate(client, deviceId)) return;
     const decoded = decode({ record, channel, payload, receivedAt, lastWill });
-    // Alarms always get through; anything else is held to the device's rate (rate-limit.ts).
-    if (decoded.ok && isAlarmKind(decoded.event.kind)) rate.spend(client);
-    else if (!lastWill) {
-      const verdict = rate.take(client);
-      if (verdict === 'cut') throw new PublishRefused('flooding'); // counted once, when it was cut
-      if (verdict === 'flooding') {
-        ctx.refuse({ deviceId, reason: 'flooding', detail: 'over its publish rate for too long; disconnected' });
-        floods.flag(deviceId, `${ctx.limits.floodDisconnectAfter} publishes in a row over its rate`);
-        throw new PublishRefused('flooding');
-      }
-      if (verdict === 'limited') {
-        ctx.refuse({ deviceId, reason: 'rate_limited', detail: `over ${ctx.limits.publishRatePerSecond}/s` });
-        return; // acknowledged and dropped: a device is not made to resend its flood
-      }
+    if (!routineChannel) {
+      if (decoded.ok && isAlarmKind(decoded.event.kind)) rate.spend(client);
+      else if (!lastWill && overRate(client, deviceId)) return;
     }
     if (!decoded.ok) {
       const { reason, detail } = decoded;
@@ -96,12 +94,59 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
     try {
       await ctx.append(decoded.event);
     } catch (err) {
+      // Shed under overload: QoS 0 is at most once by contract; a QoS 1 device resends.
+      if (err instanceof IntakeOverloaded && packet.qos === 0) return;
       throw new PublishRefused('journal append failed', { cause: err }); // counted by ctx.append
     }
   }
 
+  /**
+   * Takes a token for a routine publish: true when it is over the rate (dropped, acknowledged);
+   * throws when the device is cut off as a flood.
+   */
+  function overRate(client: Client, deviceId: string): boolean {
+    const verdict = rate.take(client);
+    if (verdict === 'cut') throw new PublishRefused('flooding'); // counted once, when it was cut
+    if (verdict === 'flooding') {
+      ctx.refuse({ deviceId, reason: 'flooding', detail: 'over its publish rate for too long; disconnected' });
+      floods.flag(deviceId, `${ctx.limits.floodDisconnectAfter} publishes in a row over its rate`);
+      throw new PublishRefused('flooding');
+    }
+    if (verdict === 'limited') {
+      ctx.refuse({ deviceId, reason: 'rate_limited', detail: `over ${ctx.limits.publishRatePerSecond}/s` });
+      return true; // acknowledged and dropped: a device is not made to resend its flood
+    }
+    return false;
+  }
+
+  /**
+   * A reading or status over its device's rate, decided before anything else and answered at
+   * once, in the parser's own turn: a flood costs a token count per packet and leaves nothing
+   * behind it in memory. True when answered (`callback` called). The rest goes to `authorize`.
+   */
+  function dropEarly(
+    client: Client,
+    packet: PublishPacket | AedesPublishPacket,
+    callback: (err: Error | null) => void,
+  ): boolean | 'rated' {
+    if (ctx.closing || client.closed) return false;
+    const channel = publishChannel(client.id, packet.topic);
+    if (channel === null || channel === 'event') return false;
+    try {
+      if (!overRate(client, client.id)) return 'rated';
+    } catch (err) {
+      callback(err as Error);
+      return true;
+    }
+    packet.retain = false;
+    callback(null);
+    return true;
+  }
+
   return (client, packet, callback) => {
-    authorize(client, packet).then(
+    const early = client === null ? false : dropEarly(client, packet, callback);
+    if (early === true) return;
+    authorize(client, packet, early === 'rated').then(
       () => callback(null),
       (err: unknown) => {
         if (!(err instanceof PublishRefused)) {
