@@ -17,7 +17,7 @@ import {
   type JournalEntry,
   journalPartition,
 } from '@carecircle/protocol';
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { GroupCommit } from './group-commit';
 import { notifyEach } from './notify';
@@ -47,6 +47,7 @@ export class SqlJournal implements Journal {
   private readonly group: GroupCommit<DeviceEvent, AppendResult>;
   private closed = false;
   private readonly listeners = new Set<(partition: number) => void>();
+  private readonly insertSqlByRows = new Map<number, string>();
   /** Both lanes: `sitePartitions` routine partitions, then as many alarm partitions. */
   readonly partitions: number;
 
@@ -69,6 +70,25 @@ export class SqlJournal implements Journal {
     return this.group.submit(event, isAlarmKind(event.kind));
   }
 
+  /**
+   * The multi-row INSERT for `rows` rows, as the dialect's compiler writes it, compiled once per
+   * row count: building and compiling the query for every group commit cost more than running it.
+   */
+  private insertSql(rows: number): string {
+    let text = this.insertSqlByRows.get(rows);
+    if (text === undefined) {
+      const placeholder = { partition: 0, event_id: '', device_id: '', kind: '', received_at: '', body: '' };
+      text = this.db
+        .insertInto('journal')
+        .values(Array.from({ length: rows }, () => placeholder))
+        .onConflict((oc) => oc.columns(['device_id', 'event_id']).doNothing())
+        .returning(['device_id', 'event_id'])
+        .compile().sql;
+      this.insertSqlByRows.set(rows, text);
+    }
+    return text;
+  }
+
   private partitionOf(e: DeviceEvent): number {
     return journalPartition(e.siteId, e.kind, this.sitePartitions);
   }
@@ -81,21 +101,15 @@ export class SqlJournal implements Journal {
         // learns whether it was new. Within a batch a repeat of a key counts as its duplicate.
         const inserted = new Set<string>();
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const rows = batch.slice(i, i + ROWS_PER_INSERT).map((e) => ({
-            partition: this.partitionOf(e),
-            event_id: e.eventId,
-            device_id: e.deviceId,
-            kind: e.kind,
-            received_at: e.receivedAt,
-            body: JSON.stringify(e),
-          }));
-          const returned = await trx
-            .insertInto('journal')
-            .values(rows)
-            .onConflict((oc) => oc.columns(['device_id', 'event_id']).doNothing())
-            .returning(['device_id', 'event_id'])
-            .execute();
-          for (const r of returned) inserted.add(keyOf(r.device_id, r.event_id));
+          const chunk = batch.slice(i, i + ROWS_PER_INSERT);
+          const params: unknown[] = [];
+          for (const e of chunk) {
+            params.push(this.partitionOf(e), e.eventId, e.deviceId, e.kind, e.receivedAt, JSON.stringify(e));
+          }
+          const { rows } = await trx.executeQuery<{ device_id: string; event_id: string }>(
+            CompiledQuery.raw(this.insertSql(chunk.length), params),
+          );
+          for (const r of rows) inserted.add(keyOf(r.device_id, r.event_id));
         }
         return batch.map(
           (e): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
