@@ -184,7 +184,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
   }
 
   /**
-   * Each device's "last seen", online state and battery, once per device per batch: what
+   * Each device's "last seen", online state and battery, in a few statements per batch: what
    * touching it for every event in order would leave (the latest event by device time decides,
    * an older one changes nothing), and a change of online state announced once.
    */
@@ -199,10 +199,16 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     }
     if (latest.size === 0) return;
     const at = new Date(this.deps.clock.now()).toISOString();
-    for (const { event, online, battery } of latest.values()) {
-      const patch = battery !== undefined ? { online, battery } : { online };
-      const changed = await tx.devices.touch(event.deviceId, event.ts, patch);
-      if (changed && event.residentId) {
+    const changed = await tx.devices.touchMany(
+      [...latest.values()].map(({ event, online, battery }) => ({
+        id: event.deviceId,
+        seenAt: event.ts,
+        online,
+        ...(battery !== undefined ? { battery } : {}),
+      })),
+    );
+    for (const { event, online } of latest.values()) {
+      if (changed.has(event.deviceId) && event.residentId) {
         await announceDeviceStatus(tx, {
           siteId: event.siteId,
           residentId: event.residentId,

@@ -80,6 +80,13 @@ export interface ResidentsRepository {
   statusChange(residentId: string): Promise<ResidentStatusChange | null>;
 }
 
+export interface DeviceTouch {
+  id: string;
+  seenAt: string;
+  online?: boolean;
+  battery?: number;
+}
+
 export interface DevicesRepository {
   create(
     input: { siteId: string; residentId: string | null; type: DeviceType; secretHash: string; id?: string },
@@ -97,6 +104,12 @@ export interface DevicesRepository {
    * replayed). Answers whether `online` changed; false for an unknown device.
    */
   touch(id: string, seenAt: string, patch?: { online?: boolean; battery?: number }): Promise<boolean>;
+  /**
+   * `touch` for many reports at once, as if each were touched in order, in a bounded number of
+   * statements whatever their number (the alert engine's batch of readings). Answers the ids
+   * whose `online` changed; unknown devices are skipped.
+   */
+  touchMany(touches: readonly DeviceTouch[]): Promise<Set<string>>;
   /**
    * Flags a device for people to look at (it is not refused for it). A device already flagged
    * keeps its first flag, time and reason, until it is cleared. False for an unknown device.

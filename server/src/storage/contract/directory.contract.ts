@@ -272,6 +272,44 @@ export function describeDirectoryContract(fresh: Fresh): void {
       expect(await store.devices.get('dev-2')).toMatchObject({ online: null, lastSeenAt: null, battery: null });
     });
 
+    it('touches many as touching each in order would, and says whose online state changed', async () => {
+      const many = await fresh();
+      const one = await fresh();
+      const reports = [
+        { id: 'dev-1', seenAt: at(10) },
+        { id: 'dev-2', seenAt: at(20), online: true, battery: 80 },
+        { id: 'dev-1', seenAt: at(30), online: true },
+        { id: 'dev-2', seenAt: at(5), online: false, battery: 10 },
+        { id: 'dev-3', seenAt: at(40), online: false },
+        { id: 'dev-1', seenAt: at(50), online: false, battery: 42 },
+        { id: 'dev-unknown', seenAt: at(60), online: true },
+      ];
+      const changedOneByOne = new Set<string>();
+      for (const store of [many, one]) {
+        const { siteId } = await place(store);
+        for (const id of ['dev-1', 'dev-2', 'dev-3', 'dev-4']) {
+          await store.devices.create({ id, siteId, residentId: null, type: 'wearable', secretHash: 'h' }, at());
+        }
+      }
+      await one.devices.touch('dev-3', at(1), { online: false });
+      await many.devices.touch('dev-3', at(1), { online: false });
+      for (const r of reports) {
+        if (await one.devices.touch(r.id, r.seenAt, r)) changedOneByOne.add(r.id);
+      }
+      const changed = await many.devices.touchMany(reports);
+      expect([...changed].sort()).toEqual([...changedOneByOne].sort());
+      expect([...changed].sort()).toEqual(['dev-1', 'dev-2']);
+      const view = async (store: typeof many) =>
+        (await Promise.all(['dev-1', 'dev-2', 'dev-3', 'dev-4'].map((id) => store.devices.get(id)))).map((d) => ({
+          online: d?.online,
+          lastSeenAt: d?.lastSeenAt,
+          battery: d?.battery,
+        }));
+      expect(await view(many)).toEqual(await view(one));
+      expect((await view(many))[0]).toEqual({ online: false, lastSeenAt: at(50), battery: 42 });
+      expect(await many.devices.touchMany([])).toEqual(new Set());
+    });
+
     it('flags a device, keeps its first flag until cleared, and touches no other; false for an unknown one', async () => {
       const store = await fresh();
       const { siteId } = await place(store);

@@ -1,7 +1,7 @@
 import type { DeviceFlagReason, DeviceRecord, DeviceType } from '@carecircle/protocol';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { newId } from '../ids';
-import type { DeviceState, DevicesRepository } from '../ports';
+import type { DeviceState, DevicesRepository, DeviceTouch } from '../ports';
 import type { Tables } from './schema';
 
 const COLUMNS = [
@@ -47,6 +47,9 @@ function toDevice(r: Row): DeviceState {
     flagReason: r.flag_reason as DeviceFlagReason | null,
   };
 }
+
+/** Devices per statement in `touchMany` (4 bound values each). */
+const TOUCH_CHUNK = 500;
 
 export class SqlDevicesRepository implements DevicesRepository {
   constructor(private readonly db: Kysely<Tables>) {}
@@ -120,6 +123,48 @@ export class SqlDevicesRepository implements DevicesRepository {
       await this.db.updateTable('devices').set(changes).where('id', '=', id).execute();
     }
     return online !== undefined && (before.online === null ? true : Number(before.online) !== online);
+  }
+
+  async touchMany(touches: readonly DeviceTouch[]): Promise<Set<string>> {
+    const changed = new Set<string>();
+    const ids = [...new Set(touches.map((t) => t.id))];
+    const now = new Map<string, { online: number | null; lastSeenAt: string | null; battery: number | null }>();
+    for (let i = 0; i < ids.length; i += TOUCH_CHUNK) {
+      const rows = await this.db
+        .selectFrom('devices')
+        .select(['id', 'online', 'last_seen_at', 'battery'])
+        .where('id', 'in', ids.slice(i, i + TOUCH_CHUNK))
+        .execute();
+      for (const r of rows) now.set(r.id, { online: r.online, lastSeenAt: r.last_seen_at, battery: r.battery });
+    }
+    // The same rules as `touch`, applied in order in memory; then one UPDATE per chunk.
+    const before = new Map([...now].map(([id, d]) => [id, { ...d }]));
+    for (const t of touches) {
+      const d = now.get(t.id);
+      if (!d) continue;
+      const current = d.lastSeenAt === null || d.lastSeenAt <= t.seenAt;
+      if (d.lastSeenAt === null || d.lastSeenAt < t.seenAt) d.lastSeenAt = t.seenAt;
+      if (current && t.online !== undefined) {
+        const online = t.online ? 1 : 0;
+        if (d.online === null || Number(d.online) !== online) changed.add(t.id);
+        d.online = online;
+      }
+      if (current && t.battery !== undefined) d.battery = t.battery;
+    }
+    const updates = [...now].filter(([id, d]) => {
+      const b = before.get(id);
+      return b?.lastSeenAt !== d.lastSeenAt || b?.online !== d.online || b?.battery !== d.battery;
+    });
+    for (let i = 0; i < updates.length; i += TOUCH_CHUNK) {
+      const values = sql.join(
+        updates.slice(i, i + TOUCH_CHUNK).map(([id, d]) => sql`(${id}, ${d.lastSeenAt}, ${d.online}, ${d.battery})`),
+      );
+      // VALUES columns are column1… on SQLite and PostgreSQL alike.
+      await sql`UPDATE devices SET last_seen_at = v.column2, online = v.column3, battery = v.column4
+        FROM (VALUES ${values}) AS v WHERE devices.id = v.column1`.execute(this.db);
+    }
+    // A device first heard from (online unknown) counts as a change, as in `touch`.
+    return changed;
   }
 
   async flag(id: string, reason: DeviceFlagReason, at: string): Promise<boolean> {
