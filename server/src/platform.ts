@@ -150,10 +150,11 @@ export class Platform {
         urgent: alarmPartitions(journal.partitions),
       }),
       // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
-      // the event loop to the PUBACKs and the alert engine. Its points are written before its
+      // the event loop to the PUBACKs and the alert engine — but not too large: the engine's
+      // unit of work waits for the sink's transaction on the one state connection. Its points are written before its
       // offset: after a crash the last batch is written again, and a rewritten point replaces
       // itself (ReadingStore), so nothing is doubled.
-      journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 2000, lingerMs: 100 }),
+      journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 500, lingerMs: 100 }),
     ];
     const live = new LivePush({ store, audience: () => this.requireApp().realtime });
     const streamConsumer = (name: string, handler: LogHandler<AlertStreamEntry>, commitEveryMs = 0) =>

@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { ReadingPoint, ReadingQuery, ReadingStore } from '../../timeseries/reading-store';
 import type { Tables } from './schema';
 import { derived } from './sqlite';
 
 /** Rows per INSERT: well under SQLite's limit of bound parameters per statement. */
-const ROWS_PER_INSERT = 100;
+const ROWS_PER_INSERT = 500;
 
 /**
  * The embedded time-series store: one table of points with their fields as JSON. Points are
@@ -12,6 +12,8 @@ const ROWS_PER_INSERT = 100;
  * idempotent), so a write does not wait for the disk.
  */
 export class SqlReadingStore implements ReadingStore {
+  private readonly upsertSqlByRows = new Map<number, string>();
+
   constructor(private readonly db: Kysely<Tables>) {}
 
   async write(points: readonly ReadingPoint[]): Promise<void> {
@@ -20,27 +22,33 @@ export class SqlReadingStore implements ReadingStore {
     const unique = [...new Map(points.map((p) => [`${p.deviceId}\u0000${p.kind}\u0000${p.ts}`, p])).values()];
     await derived(this.db, async (trx) => {
       for (let i = 0; i < unique.length; i += ROWS_PER_INSERT) {
-        const rows = unique.slice(i, i + ROWS_PER_INSERT).map((p) => ({
-          site_id: p.siteId,
-          resident_id: p.residentId,
-          device_id: p.deviceId,
-          kind: p.kind,
-          ts: p.ts,
-          fields: JSON.stringify(p.fields),
-        }));
-        await trx
-          .insertInto('readings')
-          .values(rows)
-          .onConflict((oc) =>
-            oc.columns(['device_id', 'kind', 'ts']).doUpdateSet((eb) => ({
-              site_id: eb.ref('excluded.site_id'),
-              resident_id: eb.ref('excluded.resident_id'),
-              fields: eb.ref('excluded.fields'),
-            })),
-          )
-          .execute();
+        const chunk = unique.slice(i, i + ROWS_PER_INSERT);
+        const params: unknown[] = [];
+        for (const p of chunk) params.push(p.siteId, p.residentId, p.deviceId, p.kind, p.ts, JSON.stringify(p.fields));
+        await trx.executeQuery(CompiledQuery.raw(this.upsertSql(chunk.length), params));
       }
     });
+  }
+
+  /** The multi-row upsert for `rows` rows, as the dialect writes it, compiled once per row count. */
+  private upsertSql(rows: number): string {
+    let text = this.upsertSqlByRows.get(rows);
+    if (text === undefined) {
+      const placeholder = { site_id: '', resident_id: '', device_id: '', kind: '', ts: '', fields: '' };
+      text = this.db
+        .insertInto('readings')
+        .values(Array.from({ length: rows }, () => placeholder))
+        .onConflict((oc) =>
+          oc.columns(['device_id', 'kind', 'ts']).doUpdateSet((eb) => ({
+            site_id: eb.ref('excluded.site_id'),
+            resident_id: eb.ref('excluded.resident_id'),
+            fields: eb.ref('excluded.fields'),
+          })),
+        )
+        .compile().sql;
+      this.upsertSqlByRows.set(rows, text);
+    }
+    return text;
   }
 
   async query(q: ReadingQuery): Promise<ReadingPoint[]> {
