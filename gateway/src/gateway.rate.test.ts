@@ -37,6 +37,16 @@ describe('per-device publish rate', () => {
     expect(wearable.connected).toBe(true);
   });
 
+  it('keeps the bucket across reconnects: a flooder that reconnects gets no fresh burst', async () => {
+    const first = await t.device('wear-1');
+    for (let i = 0; i < 3; i++) await first.publishAsync(topics.reading('wear-1'), vitals(i), { qos: 1 });
+    await first.endAsync();
+    const again = await t.device('wear-1');
+    await again.publishAsync(topics.reading('wear-1'), vitals(3), { qos: 1 });
+    expect(t.journal.events().map((e) => e.eventId)).toEqual(['v-0', 'v-1', 'v-2']);
+    expect(t.gateway.metrics().rejects.rate_limited).toBe(1);
+  });
+
   it('cuts off a device that keeps flooding; a neighbour’s SOS is unaffected', async () => {
     const flooder = await t.device('wear-1');
     flooder.on('error', () => {});

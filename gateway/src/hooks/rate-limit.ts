@@ -3,7 +3,9 @@
  * (`publishBurst`, refilled at `publishRatePerSecond`). A publish over it is acknowledged and
  * dropped (counted as `rate_limited`) — never an alarm, which always gets through — and a device
  * that keeps it up for `floodDisconnectAfter` publishes in a row is disconnected (`flooding`).
- * State lives with the connection, so it goes when the connection does.
+ * The bucket is the device's, not the connection's: a flooder that is cut off and reconnects at
+ * once finds its bucket as empty as it left it, not a fresh burst. Only the cut is the
+ * connection's (what it still had in flight is dropped with it).
  *
  * A device cut off for flooding is also flagged (`FloodFlags`): reported to `DeviceIncidents`,
  * which marks it for an installer or supervisor to look at. The flag refuses nothing — an SOS
@@ -27,30 +29,34 @@ interface Bucket {
   tokens: number;
   at: number;
   droppedInARow: number;
-  cut: boolean;
 }
 
+/** Devices whose buckets are kept at most; the least recently used make room (a full one refills anyway). */
+const MAX_BUCKETS = 100_000;
+
 export class PublishRateLimiter {
-  private readonly buckets = new WeakMap<object, Bucket>();
+  /** Device id → bucket, least recently used first. */
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly cut = new WeakSet<object>();
 
   constructor(
     private readonly limits: Pick<GatewayLimits, 'publishRatePerSecond' | 'publishBurst' | 'floodDisconnectAfter'>,
     private readonly clock: Clock,
   ) {}
 
-  /** Takes a token for a routine publish of `connection`. */
-  take(connection: object): RateVerdict {
+  /** Takes a token for a routine publish of the device `connection` (an aedes client) belongs to. */
+  take(connection: { id: string }): RateVerdict {
+    if (this.cut.has(connection)) return 'cut';
     const now = this.clock.now();
-    const b = this.buckets.get(connection) ?? {
-      tokens: this.limits.publishBurst,
-      at: now,
-      droppedInARow: 0,
-      cut: false,
-    };
-    if (b.cut) return 'cut';
+    const b = this.buckets.get(connection.id) ?? { tokens: this.limits.publishBurst, at: now, droppedInARow: 0 };
     b.tokens = Math.min(this.limits.publishBurst, b.tokens + ((now - b.at) / 1000) * this.limits.publishRatePerSecond);
     b.at = now;
-    this.buckets.set(connection, b);
+    this.buckets.delete(connection.id);
+    this.buckets.set(connection.id, b);
+    if (this.buckets.size > MAX_BUCKETS) {
+      const oldest = this.buckets.keys().next().value;
+      if (oldest !== undefined) this.buckets.delete(oldest);
+    }
     if (b.tokens >= 1) {
       b.tokens -= 1;
       b.droppedInARow = 0;
@@ -58,13 +64,15 @@ export class PublishRateLimiter {
     }
     b.droppedInARow += 1;
     if (b.droppedInARow < this.limits.floodDisconnectAfter) return 'limited';
-    b.cut = true;
+    // Cut off; the next connection starts over counting drops, not over filling the bucket.
+    b.droppedInARow = 0;
+    this.cut.add(connection);
     return 'flooding';
   }
 
   /** An alarm passes whatever the bucket holds, and uses a token if there is one. */
-  spend(connection: object): void {
-    const b = this.buckets.get(connection);
+  spend(connection: { id: string }): void {
+    const b = this.buckets.get(connection.id);
     if (b && b.tokens >= 1) b.tokens -= 1;
   }
 }

@@ -73,6 +73,19 @@ describe('StoreDeviceDirectory', () => {
     expect(await directory.get('sos-new')).toMatchObject({ id: 'sos-new', enabled: true });
   });
 
+  it('asks the store once for a device however many publishes ask at the same time', async () => {
+    const { store, clock } = t;
+    let reads = 0;
+    const counted = { get: (id: string) => ((reads += 1), store.devices.get(id)) };
+    const directory = new StoreDeviceDirectory(store, clock, t.storage.deviceSecrets, DEVICE_CACHE_TTL_MS, counted);
+    const p = new ProvisioningService({ store, clock, hashCost: TEST_COST, deviceSecrets: t.storage.deviceSecrets });
+    const site = await p.addSite({ name: 'S' });
+    const { device } = await p.addDevice({ siteId: site.id, type: 'sos_button' });
+    const answers = await Promise.all(Array.from({ length: 300 }, () => directory.get(device.id)));
+    expect(answers.every((a) => a?.id === device.id)).toBe(true);
+    expect(reads).toBe(1);
+  });
+
   it('honours the TTL it is given', async () => {
     const { store, clock } = t;
     const directory = new StoreDeviceDirectory(store, clock, t.storage.deviceSecrets, 50);

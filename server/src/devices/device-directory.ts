@@ -16,6 +16,7 @@ function recordOf(row: DeviceState): DeviceRecord {
 
 export class StoreDeviceDirectory implements DeviceDirectory {
   private readonly cache = new Map<string, { record: DeviceRecord | null; until: number }>();
+  private readonly lookups = new Map<string, Promise<DeviceRecord | null>>();
 
   constructor(
     private readonly store: StateStore,
@@ -45,15 +46,26 @@ export class StoreDeviceDirectory implements DeviceDirectory {
   async get(deviceId: string): Promise<DeviceRecord | null> {
     const hit = this.cache.get(deviceId);
     if (hit && hit.until > this.clock.now()) return hit.record;
-    const row = await this.reads.get(deviceId);
-    const record = row ? recordOf(row) : null;
-    this.remember(deviceId, record);
-    return record;
+    // One lookup per device at a time: the packets of one read all ask at once, and a flood
+    // must not queue hundreds of identical queries in front of a quiet device's SOS.
+    const pending = this.lookups.get(deviceId);
+    if (pending) return pending;
+    const lookup = this.reads
+      .get(deviceId)
+      .then((row) => {
+        const record = row ? recordOf(row) : null;
+        this.remember(deviceId, record);
+        return record;
+      })
+      .finally(() => this.lookups.delete(deviceId));
+    this.lookups.set(deviceId, lookup);
+    return lookup;
   }
 
   /** Forgets a device, so its next message reads it afresh. */
   invalidate(deviceId: string): void {
     this.cache.delete(deviceId);
+    this.lookups.delete(deviceId); // a lookup under way may have read the old record
   }
 
   private remember(deviceId: string, record: DeviceRecord | null): void {
