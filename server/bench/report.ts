@@ -59,3 +59,18 @@ export function writeReport(
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }
+
+/**
+ * A plain-text table: one header row, a rule, then the rows; each column as wide as its widest
+ * cell, numbers (a signed number, perhaps with × or %; —, ∞ or never) aligned right.
+ */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const numeric = (cell: string) => /^([-+−]?[\d,.]+[×%]?|—|∞|never)$/.test(cell);
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, c) => (c > 0 && numeric(cell) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
