@@ -9,6 +9,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel queues before the gateway accepts them. Node's default (511) overflows
+ * when thousands of devices reconnect at once after a power cut: the overflow is dropped and
+ * waits for TCP's retransmission (1 s, 3 s, 7 s…). The kernel caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export function bind(server: Server, transport: GatewayTransport, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -21,7 +28,7 @@ export function bind(server: Server, transport: GatewayTransport, host: string, 
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG });
   });
 }
 
