@@ -112,3 +112,13 @@ describe('the SQLite worker', () => {
     }
   });
 });
+
+describe('closing', () => {
+  it('ends the thread of a database that never ran a statement (else the process stays alive)', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    const sqlite = openSqlite(`${dir}/carecircle.db`, silentLogger());
+    await sqlite.close();
+    await expect(sqlite.worker.stats()).rejects.toThrow(/not open/);
+  });
+});

@@ -88,6 +88,8 @@ export function openSqlite(
       if (closed) return;
       closed = true;
       await db.destroy(); // closes the database once the statements sent before have run
+      // Kysely never set up a driver it never used, and so does not destroy it: close the thread.
+      await worker.close();
     },
   };
 }
