@@ -16,18 +16,23 @@ afterEach(() => {
   for (const cleanup of dirs.splice(0)) cleanup();
 });
 
+/** A state store on a fresh file, and a second connection (another process) to hold its lock. */
+function withLockHolder(busyTimeoutMs: number) {
+  const { dir, cleanup } = tempDir();
+  dirs.push(cleanup);
+  const file = `${dir}/carecircle.db`;
+  const sqlite = openSqlite(file, silentLogger(), undefined, { busyTimeoutMs });
+  const store = createSqlStateStore({
+    db: sqlite.db,
+    isTransient: isTransientSqliteError,
+    close: () => sqlite.close(),
+  });
+  return { sqlite, store, other: new Database(file) };
+}
+
 describe('the SQLite connection after SQLITE_BUSY', () => {
   it('fails the unit of work as transient, then commits the next one once the lock is free', async () => {
-    const { dir, cleanup } = tempDir();
-    dirs.push(cleanup);
-    const file = `${dir}/carecircle.db`;
-    const sqlite = openSqlite(file, silentLogger(), undefined, { busyTimeoutMs: 20 });
-    const store = createSqlStateStore({
-      db: sqlite.db,
-      isTransient: isTransientSqliteError,
-      close: () => sqlite.close(),
-    });
-    const other = new Database(file);
+    const { sqlite, store, other } = withLockHolder(20);
     try {
       other.exec('BEGIN IMMEDIATE');
       const refused = store.transaction((tx) =>
@@ -55,16 +60,7 @@ describe('the SQLite connection after SQLITE_BUSY', () => {
 
 describe('the SQLite worker', () => {
   it('keeps the event loop turning while a write waits for the lock', async () => {
-    const { dir, cleanup } = tempDir();
-    dirs.push(cleanup);
-    const file = `${dir}/carecircle.db`;
-    const sqlite = openSqlite(file, silentLogger(), undefined, { busyTimeoutMs: 60_000 });
-    const store = createSqlStateStore({
-      db: sqlite.db,
-      isTransient: isTransientSqliteError,
-      close: () => sqlite.close(),
-    });
-    const other = new Database(file);
+    const { store, other } = withLockHolder(60_000);
     try {
       other.exec('BEGIN IMMEDIATE');
       let committed = false;
