@@ -76,7 +76,12 @@ describe('StoreDeviceDirectory', () => {
   it('asks the store once for a device however many publishes ask at the same time', async () => {
     const { store, clock } = t;
     let reads = 0;
-    const counted = { get: (id: string) => ((reads += 1), store.devices.get(id)) };
+    const counted = {
+      get: (id: string) => {
+        reads += 1;
+        return store.devices.get(id);
+      },
+    };
     const directory = new StoreDeviceDirectory(store, clock, t.storage.deviceSecrets, DEVICE_CACHE_TTL_MS, counted);
     const p = new ProvisioningService({ store, clock, hashCost: TEST_COST, deviceSecrets: t.storage.deviceSecrets });
     const site = await p.addSite({ name: 'S' });
