@@ -1,28 +1,7 @@
-/**
- * What a device's SOS costs, one device publishing at a time.
- *
- * 1. QoS 1 round trip: publish → PUBACK, back to back, on the platform (gateway + journal append
- *    with fsync before the PUBACK) and on Mosquitto (in memory, nothing on disk), ROUNDS rounds
- *    interleaved between the two in the same run. The difference is what durability costs a
- *    device. Back to back, a publish may wait behind the consumers' work on the previous SOS
- *    (SQLite runs on the event loop), as it would for a device that sends a burst. Median and
- *    p99 of all samples of each broker, and their ratio.
- * 2. Publish → `alert:raised` on a logged-in staff member's socket.io connection: journal →
- *    alert engine (one unit of work with the alert stream) → live push (a consumer of the alert
- *    stream) → socket. Mosquitto has no peer for this, so it is reported in ms only. Each sample
- *    starts idle: the previous alert is resolved over the REST API and every consumer has caught
- *    up before the next SOS.
- *
- * Secrets are hashed at TEST_COST: it only makes the setup (connect, login) cheaper; no scrypt
- * runs on the measured paths. Writes bench-results/puback.json.
- *
- *   pnpm bench   (or: node --import tsx server/bench/puback.bench.ts; needs Debian's `mosquitto`)
- */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type Alert,
   API_PREFIX,
@@ -38,6 +17,7 @@ import { TEST_COST } from '../src/auth/secrets';
 import type { Config } from '../src/config';
 import { Platform } from '../src/platform';
 import { openStorage } from '../src/storage/open';
+import { runMosquitto } from './load/mosquitto';
 import { machine, machineLine, median, percentile, round, writeReport } from './report';
 
 const ROUNDS = 5;
@@ -58,31 +38,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function mosquittoBinary(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  const found = dirs.map((d) => join(d, 'mosquitto')).find((p) => existsSync(p));
-  if (!found) throw new Error('mosquitto not found (apt-get install mosquitto)');
-  return found;
-}
-
-/** Starts a private Mosquitto on a free loopback port; resolves once it logged that it runs. */
+/** Starts a private Mosquitto on a free loopback port, anonymous, in memory. */
 async function startMosquitto(dir: string): Promise<{ url: string; stop(): void }> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
-  const child = spawn(mosquittoBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  // Its log goes to stderr, which it does not buffer; the line below comes once it listens.
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/mosquitto version \S+ running/.test(output)) resolve();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran:\n${output}`)));
-  });
-  child.stderr.removeAllListeners('data').resume(); // keep draining its log, unread
-  child.removeAllListeners('exit');
+  const child = await runMosquitto(conf);
   return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 

@@ -2,9 +2,10 @@
  * Mosquitto as the peer of every figure: started on a free loopback port with the fleet's
  * devices in a password file (`allow_anonymous false`), nothing on disk.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { DeviceCredentials } from './messages';
 import { exitWithin, freePort } from './processes';
 
@@ -13,6 +14,26 @@ function mosquittoBinary(): string {
   const found = dirs.map((d) => join(d, 'mosquitto')).find((p) => existsSync(p));
   if (!found) throw new Error('mosquitto not found (apt-get install mosquitto mosquitto-clients)');
   return found;
+}
+
+/**
+ * Runs Mosquitto with the configuration file `conf`; resolves once it logged that it runs (its
+ * log goes to stderr, which it does not buffer), and keeps draining that log, unread.
+ */
+export async function runMosquitto(conf: string): Promise<ChildProcessByStdio<null, null, Readable>> {
+  const child = spawn(mosquittoBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/mosquitto version \S+ running/.test(output)) resolve();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran:\n${output}`)));
+  });
+  child.stderr.removeAllListeners('data').resume();
+  child.removeAllListeners('exit');
+  return child;
 }
 
 /**
@@ -52,18 +73,7 @@ export async function startMosquitto(dir: string, passwordFile: string): Promise
       '',
     ].join('\n'),
   );
-  const child = spawn(mosquittoBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/mosquitto version \S+ running/.test(output)) resolve();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran:\n${output}`)));
-  });
-  child.stderr.removeAllListeners('data').resume();
-  child.removeAllListeners('exit');
+  const child = await runMosquitto(conf);
   return {
     pid: child.pid!,
     port,
