@@ -13,6 +13,7 @@ import {
   type Journal,
   NO_DEVICE_INCIDENTS,
 } from '@carecircle/protocol';
+import Denque from 'denque';
 import type { Logger } from 'pino';
 import type { GatewayLimits } from './limits';
 import type { GatewayCounters } from './metrics';
@@ -26,7 +27,12 @@ export const REFUSAL_LOG_EVERY_MS = 1000;
 /** The intake is full (`intakeMaxWaiting`): the publish is shed, not queued. */
 export class IntakeOverloaded extends Error {
   constructor() {
+    // Thrown for every shed publish under overload: no stack trace, which would cost more
+    // than the publish itself.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('intake overloaded: too many publishes waiting for the journal');
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -65,6 +71,12 @@ export interface GatewayContext {
   append(event: DeviceEvent): Promise<void>;
   /** Routine publishes waiting for room in the journal right now, and in all since start. */
   readonly intake: { readonly waiting: number; readonly held: number };
+  /**
+   * True while a routine publish would be shed (`intakeMaxWaiting` are waiting): counted as
+   * `intake_overloaded` and answered before its payload is looked at, which is what `append`
+   * would do after decoding it.
+   */
+  shed(deviceId: string): boolean;
   /** Resolves when every append in flight has settled. */
   settled(): Promise<void>;
 }
@@ -91,7 +103,8 @@ export function createContext(deps: ContextDeps): GatewayContext {
   // buffers fill, TCP pushes back to the device, and the gateway's memory stays bounded by one
   // read per connection. Alarms skip the queue, and CONNECTs never enter it.
   let appending = 0;
-  const waiting: (() => void)[] = [];
+  // A deque: an array's shift() is linear, and under overload this holds tens of thousands.
+  const waiting = new Denque<() => void>();
   const intake = { waiting: 0, held: 0 };
   function room(): Promise<void> {
     intake.held += 1;
@@ -116,6 +129,10 @@ export function createContext(deps: ContextDeps): GatewayContext {
     }
     if (waiting.length >= limits.intakeMaxWaiting) throw new IntakeOverloaded();
     return room(); // `released` counts it in when it lets it through
+  }
+
+  function refuseOverloaded(deviceId: string): void {
+    refuse({ deviceId, reason: 'intake_overloaded', detail: 'too many publishes waiting for the journal' });
   }
 
   // A flood of garbage must not become a flood of log lines: per reason, one line per
@@ -165,16 +182,17 @@ export function createContext(deps: ContextDeps): GatewayContext {
         });
     },
     intake,
+    shed(deviceId) {
+      if (waiting.length < limits.intakeMaxWaiting) return false;
+      refuseOverloaded(deviceId);
+      return true;
+    },
     append(event) {
       let admitted: Promise<void>;
       try {
         admitted = admit(isAlarmKind(event.kind)) ?? Promise.resolve();
       } catch (err) {
-        refuse({
-          deviceId: event.deviceId,
-          reason: 'intake_overloaded',
-          detail: 'too many publishes waiting for the journal',
-        });
+        refuseOverloaded(event.deviceId);
         return Promise.reject(err);
       }
       const pending = admitted

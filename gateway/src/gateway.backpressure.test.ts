@@ -16,8 +16,11 @@ const MAX_WAITING = 2000;
 
 beforeEach(async () => {
   t = await startTestGateway({
-    // The rate limit is out of the way here: this is about a journal that cannot keep up.
+    // The rate limit and the read budget are out of the way here: this is about a journal that
+    // cannot keep up.
     limits: {
+      readBytesPerSecond: 1_000_000_000,
+      readBurstBytes: 1_000_000_000,
       intakeHighWater: HIGH,
       intakeLowWater: 10,
       intakeMaxWaiting: MAX_WAITING,

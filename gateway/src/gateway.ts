@@ -25,6 +25,7 @@ import { type GatewayLimits, resolveLimits } from './limits';
 import { GatewayCounters, type GatewayMetrics, gatewaySamples } from './metrics';
 import type { Listening } from './transports/listen';
 import { guardPacketSize } from './transports/packet-size-guard';
+import { budgetReads } from './transports/read-budget';
 import { listenTcp } from './transports/tcp';
 import { listenWebSocket } from './transports/websocket';
 
@@ -102,6 +103,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     connections.set(conn, broker.handle(conn, req));
     conn.once('close', () => connections.delete(conn));
+    budgetReads(conn, limits, deps.clock, () => counters.readsDeferred++);
     guardPacketSize(conn, limits.maxPacketBytes, (announced) =>
       refuseOversize(conn, `packet of ${announced} bytes announced, limit ${limits.maxPacketBytes}`),
     );

@@ -20,6 +20,14 @@ export interface GatewayLimits {
   /** Publishes dropped in a row, over the rate, before the connection is closed as a flood. */
   floodDisconnectAfter: number;
   /**
+   * Bytes per second one connection is read at once its burst is spent
+   * (`transports/read-budget.ts`): past it the socket is not read and its device waits on TCP,
+   * so a flood costs the event loop nothing. Covers `publishRatePerSecond` readings with room.
+   */
+  readBytesPerSecond: number;
+  /** Bytes one connection may send at once before the read rate applies (a reconnect's resend). */
+  readBurstBytes: number;
+  /**
    * Journal appends under way before routine publishes wait for room (context.ts, "intake"):
    * a waiting publish holds its connection's next read, so the device's socket backs up instead
    * of the gateway's memory. Alarm-class publishes never wait.
@@ -58,6 +66,10 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   publishRatePerSecond: 20,
   publishBurst: 100,
   floodDisconnectAfter: 1000,
+  // A native reading is 150–300 bytes: 20/s is under 6 KiB/s; a resend of 100 queued events
+  // (under 32 KiB) takes two seconds. The burst is what a flood of many connections costs at once.
+  readBytesPerSecond: 8 * 1024,
+  readBurstBytes: 16 * 1024,
   // Several group commits' worth: enough to keep the journal busy, little enough to hold.
   intakeHighWater: 8000,
   intakeLowWater: 6000,
@@ -81,6 +93,9 @@ export function resolveLimits(overrides: Partial<GatewayLimits> = {}): GatewayLi
   }
   if (limits.maxPayloadBytes > limits.maxPacketBytes) {
     throw new RangeError('gateway limit maxPayloadBytes cannot exceed maxPacketBytes');
+  }
+  if (limits.readBurstBytes < limits.maxPacketBytes) {
+    throw new RangeError('gateway limit readBurstBytes cannot be below maxPacketBytes');
   }
   if (limits.intakeLowWater > limits.intakeHighWater) {
     throw new RangeError('gateway limit intakeLowWater cannot exceed intakeHighWater');

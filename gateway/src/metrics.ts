@@ -34,12 +34,15 @@ export interface GatewayMetrics {
   throttledAddresses: number;
   /** Incident reports (audit rows) the gateway's bound left out; counts reach a later report. */
   incidentReportsDropped: number;
+  /** Times a connection over its read budget was left unread until its budget refilled. */
+  readsDeferred: number;
 }
 
 export class GatewayCounters {
   connectsAccepted = 0;
   eventsAccepted = 0;
   incidentReportsDropped = 0;
+  readsDeferred = 0;
   readonly authFailures = Object.fromEntries(AUTH_FAILURE_REASONS.map((r) => [r, 0])) as Record<
     AuthFailureReason,
     number
@@ -69,6 +72,7 @@ export class GatewayCounters {
       authFailures: { ...this.authFailures },
       throttledAddresses: this.throttledAddresses(),
       incidentReportsDropped: this.incidentReportsDropped,
+      readsDeferred: this.readsDeferred,
     };
   }
 }
@@ -93,6 +97,12 @@ export function gatewaySamples(m: GatewayMetrics): MetricSample[] {
       help: 'Routine publishes that had to wait for room in the journal',
       type: 'counter',
       values: [{ value: m.intake.held }],
+    },
+    {
+      name: 'carecircle_gateway_reads_deferred_total',
+      help: 'Times a connection over its read budget was left unread until the budget refilled',
+      type: 'counter',
+      values: [{ value: m.readsDeferred }],
     },
     {
       name: 'carecircle_gateway_events_accepted_total',

@@ -180,7 +180,9 @@ async function floodRound(ctx: BenchContext, broker: Broker): Promise<FloodRound
 }
 
 async function platformRound(ctx: BenchContext, limits: LimitsMode): Promise<FloodRound> {
-  const platform = await startPlatform(ctx.runDir(`flood-${limits}`), limits);
+  // LOAD_FLOOD_PROFILE=<dir> runs the platform under `node --cpu-prof` into that folder.
+  const cpuProfileDir = process.env.LOAD_FLOOD_PROFILE;
+  const platform = await startPlatform(ctx.runDir(`flood-${limits}`), limits, cpuProfileDir ? { cpuProfileDir } : {});
   let round: FloodRound;
   try {
     const before = (await platform.metrics()).eventsAccepted;

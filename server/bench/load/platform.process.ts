@@ -11,7 +11,12 @@ import { register } from 'node:module';
 import { BENCH_LIMITS_ENV, type FromPlatform, type PlatformJob, type ToPlatform } from './messages';
 
 /** Per-device rates no run reaches, so that throughput measures the platform, not the rate limit. */
-export const RAISED_LIMITS = { publishRatePerSecond: 10_000_000, publishBurst: 10_000_000 } as const;
+export const RAISED_LIMITS = {
+  publishRatePerSecond: 10_000_000,
+  publishBurst: 10_000_000,
+  readBytesPerSecond: 1_000_000_000,
+  readBurstBytes: 1_000_000_000,
+} as const;
 
 const job = JSON.parse(process.argv[2] ?? '') as PlatformJob;
 const send = (m: FromPlatform) => process.send?.(m);
