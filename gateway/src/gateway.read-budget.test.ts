@@ -65,8 +65,8 @@ describe('read budget', () => {
     }
     expect(rounds).toBeGreaterThan(5);
     expect(new Set(flooded().map((e) => e.eventId)).size).toBe(FLOOD);
-    expect(t.gateway.samples().find((s) => s.name === 'carecircle_gateway_reads_deferred_total')?.values[0]?.value).toBe(
-      t.gateway.metrics().readsDeferred,
-    );
+    expect(
+      t.gateway.samples().find((s) => s.name === 'carecircle_gateway_reads_deferred_total')?.values[0]?.value,
+    ).toBe(t.gateway.metrics().readsDeferred);
   }, 30_000);
 });
