@@ -63,6 +63,29 @@ describe('per-device publish rate', () => {
     expect(t.journal.events().at(-1)).toMatchObject({ deviceId: 'sos-2', eventId: 'n-1' });
   });
 
+  it('cuts off a flooder that gets a publish through whenever a token trickles in', async () => {
+    const flooder = await t.device('wear-1');
+    flooder.on('error', () => {});
+    const closed = nextEvent(flooder, 'close');
+    for (let i = 0; i < 3; i++) await flooder.publishAsync(topics.reading('wear-1'), vitals(i), { qos: 1 });
+    // Each round, one token (half a second at 2/s) lets one publish in and the next is dropped:
+    // the bucket never gets back to half its burst, so the drops add up.
+    // (A publish the cut-off connection never answers settles with the close.)
+    const publish = (n: number) =>
+      Promise.race([flooder.publishAsync(topics.reading('wear-1'), vitals(n), { qos: 1 }).catch(() => {}), closed]);
+    let rounds = 0;
+    for (let n = 3; !flooder.disconnected && rounds < 20; n += 2, rounds++) {
+      t.clock.advance(500);
+      await publish(n);
+      await publish(n + 1);
+    }
+    await closed;
+    expect(rounds).toBeGreaterThanOrEqual(5);
+    expect(t.gateway.metrics().rejects.flooding).toBe(1);
+    expect(t.gateway.metrics().rejects.rate_limited).toBe(4);
+    expect(t.journal.events().filter((e) => e.deviceId === 'wear-1').length).toBeGreaterThan(3);
+  });
+
   it('flags a device it cut off (once per interval); the flag refuses nothing: its SOS gets through', async () => {
     const flood = async () => {
       const flooder = await t.device('wear-1');
@@ -75,7 +98,7 @@ describe('per-device publish rate', () => {
     expect(t.incidents.flags[0]).toEqual({
       deviceId: 'wear-1',
       reason: 'flooding',
-      detail: '5 publishes in a row over its rate',
+      detail: '5 publishes over its rate without a pause',
       at: new Date(t.clock.now()).toISOString(),
     });
 

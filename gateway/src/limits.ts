@@ -17,7 +17,10 @@ export interface GatewayLimits {
   publishRatePerSecond: number;
   /** Publishes a device may send at once before the rate applies. */
   publishBurst: number;
-  /** Publishes dropped in a row, over the rate, before the connection is closed as a flood. */
+  /**
+   * Publishes dropped over the rate before the connection is closed as a flood, counted until
+   * the device has been quiet long enough to refill half of `publishBurst`.
+   */
   floodDisconnectAfter: number;
   /**
    * Bytes per second one connection is read at once its burst is spent

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGateway, type Gateway } from '@carecircle/gateway';
+import { createGateway, type Gateway, type GatewayLimits } from '@carecircle/gateway';
 import {
   alarmPartitions,
   type Clock,
@@ -74,6 +74,8 @@ export interface PlatformOptions {
   /** scrypt cost of new secrets (tests pass a cheap one). */
   hashCost?: SecretCost;
   subscribers?: readonly AlertStreamSubscriber[];
+  /** Over the gateway's defaults (`gateway/src/limits.ts`); tests set some. */
+  gatewayLimits?: Partial<GatewayLimits>;
 }
 
 export interface Listening {
@@ -181,6 +183,7 @@ export class Platform {
       clock: this.clock,
       logger: this.logger, // the gateway names its own module
       incidents: new DeviceIncidentRecorder({ store }),
+      limits: opts.gatewayLimits,
     });
   }
 

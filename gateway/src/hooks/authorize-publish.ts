@@ -120,7 +120,7 @@ export function createAuthorizePublish(ctx: GatewayContext): AuthorizePublishHoo
     if (verdict === 'cut') throw new PublishRefused('flooding'); // counted once, when it was cut
     if (verdict === 'flooding') {
       ctx.refuse({ deviceId, reason: 'flooding', detail: 'over its publish rate for too long; disconnected' });
-      floods.flag(deviceId, `${ctx.limits.floodDisconnectAfter} publishes in a row over its rate`);
+      floods.flag(deviceId, `${ctx.limits.floodDisconnectAfter} publishes over its rate without a pause`);
       throw new PublishRefused('flooding');
     }
     if (verdict === 'limited') {

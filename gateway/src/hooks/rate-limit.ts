@@ -2,7 +2,10 @@
  * Abuse costs only the abuser: each device connection has a token bucket of publishes
  * (`publishBurst`, refilled at `publishRatePerSecond`). A publish over it is acknowledged and
  * dropped (counted as `rate_limited`) — never an alarm, which always gets through — and a device
- * that keeps it up for `floodDisconnectAfter` publishes in a row is disconnected (`flooding`).
+ * that keeps it up is disconnected (`flooding`): `floodDisconnectAfter` publishes dropped before
+ * it has been quiet long enough to refill half its burst. (Not "in a row": a flooder gets a
+ * publish through whenever a token trickles in, and the read budget holds it to a few times
+ * its rate, so a count that any accepted publish resets would never reach the limit.)
  * The bucket is the device's, not the connection's: a flooder that is cut off and reconnects at
  * once finds its bucket as empty as it left it, not a fresh burst. Only the cut is the
  * connection's (what it still had in flight is dropped with it).
@@ -28,7 +31,8 @@ export type RateVerdict = 'ok' | 'limited' | 'flooding' | 'cut';
 interface Bucket {
   tokens: number;
   at: number;
-  droppedInARow: number;
+  /** Publishes dropped since the bucket last held half its burst. */
+  droppedSinceQuiet: number;
 }
 
 /** Devices whose buckets are kept at most; the least recently used make room (a full one refills anyway). */
@@ -48,7 +52,7 @@ export class PublishRateLimiter {
   take(connection: { id: string }): RateVerdict {
     if (this.cut.has(connection)) return 'cut';
     const now = this.clock.now();
-    const b = this.buckets.get(connection.id) ?? { tokens: this.limits.publishBurst, at: now, droppedInARow: 0 };
+    const b = this.buckets.get(connection.id) ?? { tokens: this.limits.publishBurst, at: now, droppedSinceQuiet: 0 };
     b.tokens = Math.min(this.limits.publishBurst, b.tokens + ((now - b.at) / 1000) * this.limits.publishRatePerSecond);
     b.at = now;
     this.buckets.delete(connection.id);
@@ -57,15 +61,15 @@ export class PublishRateLimiter {
       const oldest = this.buckets.keys().next().value;
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
+    if (b.tokens >= this.limits.publishBurst / 2) b.droppedSinceQuiet = 0;
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      b.droppedInARow = 0;
       return 'ok';
     }
-    b.droppedInARow += 1;
-    if (b.droppedInARow < this.limits.floodDisconnectAfter) return 'limited';
+    b.droppedSinceQuiet += 1;
+    if (b.droppedSinceQuiet < this.limits.floodDisconnectAfter) return 'limited';
     // Cut off; the next connection starts over counting drops, not over filling the bucket.
-    b.droppedInARow = 0;
+    b.droppedSinceQuiet = 0;
     this.cut.add(connection);
     return 'flooding';
   }

@@ -180,9 +180,7 @@ async function floodRound(ctx: BenchContext, broker: Broker): Promise<FloodRound
 }
 
 async function platformRound(ctx: BenchContext, limits: LimitsMode): Promise<FloodRound> {
-  // LOAD_FLOOD_PROFILE=<dir> runs the platform under `node --cpu-prof` into that folder.
-  const cpuProfileDir = process.env.LOAD_FLOOD_PROFILE;
-  const platform = await startPlatform(ctx.runDir(`flood-${limits}`), limits, cpuProfileDir ? { cpuProfileDir } : {});
+  const platform = await startPlatform(ctx.runDir(`flood-${limits}`), limits);
   let round: FloodRound;
   try {
     const before = (await platform.metrics()).eventsAccepted;

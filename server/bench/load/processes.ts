@@ -160,7 +160,9 @@ export async function startPlatform(
   const logFile = join(dataDir, 'platform.log');
   const log = openSync(logFile, 'a');
   const execArgv = ['--import', 'tsx'];
-  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+  // LOAD_CPU_PROFILE=<dir> profiles every platform process of a run, whichever part starts it.
+  const cpuProfileDir = options.cpuProfileDir ?? process.env.LOAD_CPU_PROFILE;
+  if (cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
   const child = fork(join(HERE, 'platform.process.ts'), [JSON.stringify({ limits })], {
     execArgv,
     env: childEnv({

@@ -108,6 +108,8 @@ describe('through the platform', () => {
       storage: openStorage({ dataDir: dir.dir }, logger),
       clock,
       hashCost: TEST_COST,
+      // The clock stands still, so the read budget would never refill: out of the way here.
+      gatewayLimits: { readBurstBytes: 10_000_000 },
     });
   });
   afterEach(async () => {
@@ -163,7 +165,7 @@ describe('through the platform', () => {
     const closed = new Promise<void>((resolve) => flooder.once('close', () => resolve()));
     flooder.on('error', () => {});
     const reading = JSON.stringify({ v: 1, ts: '2026-11-29T03:11:58Z', type: 'vitals', data: { heartRate: 70 } });
-    // The default limits: a burst of 100, then 1,000 dropped in a row cut it off (the clock stands still).
+    // The default publish limits: a burst of 100, then 1,000 dropped cut it off (the clock stands still).
     for (let i = 0; i < 1200 && !flooder.disconnected; i++) flooder.publish(topics.reading('wear-1'), reading);
     await closed;
 

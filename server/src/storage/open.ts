@@ -74,10 +74,17 @@ export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): St
   const stateFile = join(config.dataDir, DATABASE_FILE);
   const journalFile = join(config.dataDir, JOURNAL_FILE);
   const journalDb = openSqlite(journalFile, log, journalMigrations);
+  // Consumers read the journal on a connection (and a thread) of their own: a batch of reads
+  // never holds up the next append, which a PUBACK waits for.
+  const journalReader = openSqlite(journalFile, log, [], { reader: true });
   carryJournalOver(stateFile, journalFile, log);
   const sqlite = openSqlite(stateFile, log);
   const reader = openSqlite(stateFile, log, [], { reader: true });
-  const journal = new MeteredSqlJournal(journalDb.db, 1, log);
+  const journal = new MeteredSqlJournal(journalDb.db, {
+    logger: log,
+    script: journalDb.script,
+    reads: journalReader.db,
+  });
   const store = createSqlStateStore({
     db: sqlite.db,
     derived,
@@ -99,6 +106,7 @@ export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): St
     describe: `SQLite ${sqlite.file} (journal ${journalDb.file})`,
     async close() {
       await journal.close();
+      await journalReader.close();
       await journalDb.close();
       await deadLetters.close();
       await readings.close();

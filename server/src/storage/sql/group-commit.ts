@@ -1,8 +1,8 @@
 /**
  * Group commit: items submitted while no write is under way are written together by the next
  * `write(batch)`, so one transaction (one fsync) serves everything that arrived meanwhile — up
- * to `maxBatch` items; the rest wait for the write after. An urgent item goes ahead of every
- * item not yet being written. Each submitter's promise settles with its own item's result once
+ * to `maxBatch` items; the rest wait for the write after. Urgent items go ahead of every item
+ * not yet being written, in a write of their own. Each submitter's promise settles with its own item's result once
  * that write has committed, or rejects with the write's error. The journal (before every
  * PUBACK) and the dead letters use it.
  */
@@ -55,9 +55,11 @@ export class GroupCommit<T, R> {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
-    this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
-    this.urgent = Math.max(0, this.urgent - batch.length);
+    // Urgent items are written on their own: a batch of them is small and quick to commit.
+    const take = Math.min(this.urgent > 0 ? this.urgent : this.pending.length, this.maxBatch);
+    const batch = take === this.pending.length ? this.pending : this.pending.slice(0, take);
+    this.pending = batch === this.pending ? [] : this.pending.slice(take);
+    this.urgent = Math.max(0, this.urgent - take);
     if (batch.length === 0) return;
     let results: R[];
     try {

@@ -10,7 +10,7 @@ import { openSqlite } from './sqlite';
 describeJournalContract('SqlJournal on SQLite', async (sitePartitions) => {
   const { dir, cleanup } = tempDir();
   const sqlite = openSqlite(`${dir}/journal.db`, silentLogger(), journalMigrations);
-  const journal = new SqlJournal(sqlite.db, sitePartitions);
+  const journal = new SqlJournal(sqlite.db, { sitePartitions, script: sqlite.script });
   return {
     journal,
     async dispose() {
@@ -20,6 +20,27 @@ describeJournalContract('SqlJournal on SQLite', async (sitePartitions) => {
     },
   };
 });
+
+// Without a script, as an engine without one (PostgreSQL) writes: a Kysely transaction,
+// statement by statement; reads on a read-only connection of their own, as `openStorage` does.
+describeJournalContract(
+  'SqlJournal on SQLite, statement by statement, reads on their own connection',
+  async (sitePartitions) => {
+    const { dir, cleanup } = tempDir();
+    const sqlite = openSqlite(`${dir}/journal.db`, silentLogger(), journalMigrations);
+    const reader = openSqlite(`${dir}/journal.db`, silentLogger(), [], { reader: true });
+    const journal = new SqlJournal(sqlite.db, { sitePartitions, reads: reader.db });
+    return {
+      journal,
+      async dispose() {
+        await journal.close();
+        await reader.close();
+        await sqlite.close();
+        cleanup();
+      },
+    };
+  },
+);
 
 /** What the contract cannot say: group commit, durability across a reopen, failed batches. */
 describe('SqlJournal on SQLite', () => {
@@ -49,7 +70,7 @@ describe('SqlJournal on SQLite', () => {
     expect(await t.journal.head(0)).toBe(11);
   });
 
-  it('writes at most MAX_BATCH appends per transaction, an SOS ahead of the readings waiting', async () => {
+  it('writes at most MAX_BATCH appends per transaction, an SOS on its own ahead of the readings waiting', async () => {
     const first = t.journal.append(deviceEvent('heartbeat', dev));
     await new Promise((resolve) => setImmediate(resolve)); // the first write has begun
     const backlog = Array.from({ length: MAX_BATCH + 10 }, () => t.journal.append(deviceEvent('heartbeat', dev)));
@@ -58,9 +79,9 @@ describe('SqlJournal on SQLite', () => {
     void backlog[0]!.then(() => order.push('first reading'));
     void backlog.at(-1)!.then(() => order.push('last reading'));
     await Promise.all([first, sos, ...backlog]);
-    // The SOS went into the next write, ahead of the readings that waited; the last readings
-    // went into the write after it.
-    expect(t.journal.stats.batches).toBe(3);
+    // The SOS went into the next write, alone, ahead of the readings that waited; MAX_BATCH of
+    // them went into the write after it and the last ones into the one after that.
+    expect(t.journal.stats.batches).toBe(4);
     expect(order).toEqual(['sos', 'first reading', 'last reading']);
     const [entry] = await t.journal.read(ALARM, 0, 10);
     expect(entry?.event.kind).toBe('sos');

@@ -5,9 +5,14 @@
  *
  * Group commit: appends that arrive while no write is under way go into the next transaction
  * together, so one fsync covers many devices' PUBACKs. `append` resolves only after that
- * transaction has committed; readers hear of it on the turn after. Alarm-class events go to
- * the front of the next transaction, and a transaction takes at most `MAX_BATCH` events, so an
- * SOS waits for at most one write of bounded size, never for a backlog of readings.
+ * transaction has committed; readers hear of it on the turn after. Alarm-class events are
+ * written by a transaction of their own, the next one, and a transaction takes at most
+ * `MAX_BATCH` events, so an SOS waits for at most one write of bounded size, never for a
+ * backlog of readings.
+ *
+ * Where the engine offers it (`JournalOptions.script`: SQLite's worker), a write is one round
+ * trip, not one per statement; and reads may go to a connection of their own (`reads`), so
+ * consumers reading behind never hold up an append.
  */
 import {
   type AppendResult,
@@ -17,7 +22,7 @@ import {
   type JournalEntry,
   journalPartition,
 } from '@carecircle/protocol';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Logger } from 'pino';
 import { GroupCommit } from './group-commit';
 import { notifyEach } from './notify';
@@ -26,7 +31,17 @@ import type { Tables } from './schema';
 /** Rows per INSERT: 6 bound values each, well under SQLite's limit per statement. */
 const ROWS_PER_INSERT = 200;
 /** Events per write transaction: what an SOS arriving during a write may wait behind. */
-export const MAX_BATCH = 2000;
+export const MAX_BATCH = 1000;
+
+export interface JournalOptions {
+  /** Routine partitions (sites are spread over them); as many alarm partitions follow. */
+  sitePartitions?: number;
+  logger?: Logger;
+  /** Runs the queries as one transaction in one round trip; without it, a Kysely transaction. */
+  script?: (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+  /** Where `read` and `head` go (a read-only connection to the same file); `db` without it. */
+  reads?: Kysely<Tables>;
+}
 
 function keyOf(deviceId: string, eventId: string): string {
   return `${deviceId}\u0000${eventId}`;
@@ -51,12 +66,18 @@ export class SqlJournal implements Journal {
   /** Both lanes: `sitePartitions` routine partitions, then as many alarm partitions. */
   readonly partitions: number;
 
+  private readonly sitePartitions: number;
+  private readonly logger: Logger | undefined;
+  private readonly reads: Kysely<Tables>;
+
   constructor(
     private readonly db: Kysely<Tables>,
-    private readonly sitePartitions = 1,
-    private readonly logger?: Logger,
+    private readonly options: JournalOptions = {},
   ) {
-    this.partitions = 2 * sitePartitions;
+    this.sitePartitions = options.sitePartitions ?? 1;
+    this.logger = options.logger;
+    this.reads = options.reads ?? db;
+    this.partitions = 2 * this.sitePartitions;
     this.group = new GroupCommit((batch) => this.write(batch), MAX_BATCH);
   }
 
@@ -93,28 +114,41 @@ export class SqlJournal implements Journal {
     return journalPartition(e.siteId, e.kind, this.sitePartitions);
   }
 
+  /** One multi-row INSERT per chunk; RETURNING names the rows that went in. */
+  private insertsFor(batch: readonly DeviceEvent[]): CompiledQuery[] {
+    const queries: CompiledQuery[] = [];
+    for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+      const chunk = batch.slice(i, i + ROWS_PER_INSERT);
+      const params: unknown[] = [];
+      for (const e of chunk) {
+        params.push(this.partitionOf(e), e.eventId, e.deviceId, e.kind, e.receivedAt, JSON.stringify(e));
+      }
+      queries.push(CompiledQuery.raw(this.insertSql(chunk.length), params));
+    }
+    return queries;
+  }
+
+  private async runInTransaction(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    if (this.options.script) return this.options.script(queries);
+    return this.db.transaction().execute(async (trx) => {
+      const results: QueryResult<unknown>[] = [];
+      for (const q of queries) results.push(await trx.executeQuery(q));
+      return results;
+    });
+  }
+
   private async write(batch: readonly DeviceEvent[]): Promise<AppendResult[]> {
     let results: AppendResult[];
     try {
-      results = await this.db.transaction().execute(async (trx) => {
-        // One multi-row INSERT per chunk; RETURNING names the rows that went in, so each append
-        // learns whether it was new. Within a batch a repeat of a key counts as its duplicate.
-        const inserted = new Set<string>();
-        for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const chunk = batch.slice(i, i + ROWS_PER_INSERT);
-          const params: unknown[] = [];
-          for (const e of chunk) {
-            params.push(this.partitionOf(e), e.eventId, e.deviceId, e.kind, e.receivedAt, JSON.stringify(e));
-          }
-          const { rows } = await trx.executeQuery<{ device_id: string; event_id: string }>(
-            CompiledQuery.raw(this.insertSql(chunk.length), params),
-          );
-          for (const r of rows) inserted.add(keyOf(r.device_id, r.event_id));
-        }
-        return batch.map(
-          (e): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
-        );
-      });
+      const answers = await this.runInTransaction(this.insertsFor(batch));
+      // Within a batch a repeat of a key counts as its duplicate.
+      const inserted = new Set<string>();
+      for (const { rows } of answers) {
+        for (const r of rows as { device_id: string; event_id: string }[]) inserted.add(keyOf(r.device_id, r.event_id));
+      }
+      results = batch.map(
+        (e): AppendResult => (inserted.delete(keyOf(e.deviceId, e.eventId)) ? 'appended' : 'duplicate'),
+      );
     } catch (err) {
       this.lastFailure = err instanceof Error ? err.message : String(err);
       this.stats.failures += batch.length;
@@ -140,7 +174,7 @@ export class SqlJournal implements Journal {
   }
 
   async read(partition: number, after: number, limit: number): Promise<JournalEntry[]> {
-    const rows = await this.db
+    const rows = await this.reads
       .selectFrom('journal')
       .select(['offset', 'body'])
       .where('partition', '=', partition)
@@ -152,7 +186,7 @@ export class SqlJournal implements Journal {
   }
 
   async head(partition: number): Promise<number> {
-    const r = await this.db
+    const r = await this.reads
       .selectFrom('journal')
       .select((eb) => eb.fn.max<number | null>('offset').as('head'))
       .where('partition', '=', partition)

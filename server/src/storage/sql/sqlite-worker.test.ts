@@ -5,6 +5,7 @@
  * once the lock is free, the next one commits. With libsql 0.5 unrepaired, the failed statement
  * left the connection unable to ever commit.
  */
+import { CompiledQuery } from 'kysely';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, tempDir } from '../../testing/fixtures';
@@ -105,6 +106,61 @@ describe('the SQLite worker', () => {
       expect(err?.code).toMatch(/^SQLITE_CONSTRAINT/);
     } finally {
       await sqlite.close();
+    }
+  });
+});
+
+describe('a script and a pipelined reader', () => {
+  function freshFile() {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    return `${dir}/carecircle.db`;
+  }
+  const site = (id: string, kind: string) =>
+    CompiledQuery.raw("INSERT INTO sites (id, name, kind, tz, created_at) VALUES (?, 'x', ?, 'UTC', 'now')", [
+      id,
+      kind,
+    ]);
+
+  it('runs a script as one transaction in one round trip, and rolls all of it back on an error', async () => {
+    const sqlite = openSqlite(freshFile(), silentLogger());
+    try {
+      const before = sqlite.worker.requests;
+      const results = await sqlite.script([site('a', 'facility'), site('b', 'station')]);
+      expect(sqlite.worker.requests - before).toBe(1);
+      expect(results.map((r) => r.numAffectedRows)).toEqual([1n, 1n]);
+      // The second statement breaks a CHECK: the first one's row is not kept either.
+      const failed = await sqlite.script([site('c', 'facility'), site('d', 'nonsense')]).then(
+        () => null,
+        (e: unknown) => e as { code?: string },
+      );
+      expect(failed?.code).toMatch(/^SQLITE_CONSTRAINT/);
+      const ids = await sqlite.db.selectFrom('sites').select('id').orderBy('id').execute();
+      expect(ids.map((r) => r.id)).toEqual(['a', 'b']);
+      // And the connection is usable afterwards: no transaction was left open.
+      await sqlite.script([site('e', 'station')]);
+    } finally {
+      await sqlite.close();
+    }
+  });
+
+  it('sends a reader’s queries at once rather than one per answer, and refuses a transaction on it', async () => {
+    const file = freshFile();
+    const writer = openSqlite(file, silentLogger());
+    const reader = openSqlite(file, silentLogger(), [], { reader: true });
+    try {
+      await writer.script([site('a', 'facility')]);
+      const lookups = Array.from({ length: 20 }, () =>
+        reader.db.selectFrom('sites').select('id').where('id', '=', 'a').executeTakeFirst(),
+      );
+      // Kysely hands each query to the driver a few microtasks after it is made.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(reader.worker.inFlight).toBe(20);
+      expect((await Promise.all(lookups)).map((r) => r?.id)).toEqual(Array(20).fill('a'));
+      await expect(reader.db.transaction().execute(async () => {})).rejects.toThrow(/runs no transactions/);
+    } finally {
+      await reader.close();
+      await writer.close();
     }
   });
 });

@@ -25,9 +25,12 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 
+type StatementReply = { rows: unknown[] } | { changes: number; lastInsertRowid: number | bigint | null };
+
 type Reply =
   | { id: number; rows: unknown[] }
   | { id: number; changes: number; lastInsertRowid: number | bigint | null }
+  | { id: number; results: StatementReply[] }
   | { id: number; error: { message: string; code?: string } }
   | { id: number; stats: WorkerStats };
 
@@ -53,6 +56,8 @@ export class SqliteWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
+  /** Requests sent since start (statements, scripts, …): one round trip each. */
+  requests = 0;
   private closing: Promise<void> | null = null;
   /** Set once the thread is gone; every later request fails with it. */
   private failure: Error | null = null;
@@ -90,6 +95,7 @@ export class SqliteWorker {
     // The message the binding gives for a closed connection; callers treat it as transient.
     if (this.closing) return Promise.reject(new TypeError('The database connection is not open'));
     const id = this.nextId++;
+    this.requests += 1;
     if (this.pending.size === 0) this.worker.ref();
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -97,17 +103,25 @@ export class SqliteWorker {
     });
   }
 
+  /** Requests sent that have not been answered yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   async execute(sql: string, params: readonly unknown[]): Promise<QueryResult<unknown>> {
-    const reply = await this.request({ sql, params });
-    if ('rows' in reply) return { rows: reply.rows };
-    if ('changes' in reply) {
-      return {
-        rows: [],
-        numAffectedRows: BigInt(reply.changes),
-        ...(reply.lastInsertRowid != null ? { insertId: BigInt(reply.lastInsertRowid) } : {}),
-      };
-    }
-    throw new Error('unexpected reply from the SQLite worker');
+    return resultOf(await this.request({ sql, params }));
+  }
+
+  /**
+   * Runs `queries` as one transaction (BEGIN IMMEDIATE … COMMIT, rolled back on the first error)
+   * in one message each way: a batch costs the main thread one turn, not one per statement.
+   * The caller must hold the connection (Kysely's `db.connection()`), so that no other unit of
+   * work's statements run in between; `SqliteDatabase.script` does.
+   */
+  async script(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    const reply = await this.request({ script: queries.map((q) => ({ sql: q.sql, params: q.parameters })) });
+    if (!('results' in reply)) throw new Error('unexpected reply from the SQLite worker');
+    return reply.results.map(resultOf);
   }
 
   async stats(): Promise<WorkerStats> {
@@ -133,6 +147,18 @@ export class SqliteWorker {
   }
 }
 
+function resultOf(reply: StatementReply | Reply): QueryResult<unknown> {
+  if ('rows' in reply) return { rows: reply.rows };
+  if ('changes' in reply) {
+    return {
+      rows: [],
+      numAffectedRows: BigInt(reply.changes),
+      ...(reply.lastInsertRowid != null ? { insertId: BigInt(reply.lastInsertRowid) } : {}),
+    };
+  }
+  throw new Error('unexpected reply from the SQLite worker');
+}
+
 class WorkerConnection implements DatabaseConnection {
   constructor(private readonly worker: SqliteWorker) {}
 
@@ -149,7 +175,10 @@ class WorkerConnection implements DatabaseConnection {
 class WorkerDriver implements Driver {
   private readonly connection: WorkerConnection;
 
-  constructor(private readonly worker: SqliteWorker) {
+  constructor(
+    private readonly worker: SqliteWorker,
+    private readonly pipelined: boolean,
+  ) {
     this.connection = new WorkerConnection(worker);
   }
 
@@ -160,6 +189,7 @@ class WorkerDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.pipelined) throw new Error('a pipelined (read-only) SQLite connection runs no transactions');
     await connection.executeQuery(CompiledQuery.raw('begin'));
   }
 
@@ -178,12 +208,35 @@ class WorkerDriver implements Driver {
   }
 }
 
+/**
+ * Tells Kysely it may use the connection for several queries at once. The worker runs them in
+ * the order they were sent, one after another, so this is only right where no query depends on
+ * a transaction: a read-only connection.
+ */
+class PipelinedSqliteAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+}
+
+export interface SqliteWorkerDialectOptions {
+  /**
+   * Send each query as it comes, without waiting for the one before to answer (no Kysely
+   * connection lock). For read-only connections: lookups made at once cost one round trip
+   * together, not one event-loop turn each. Transactions are refused.
+   */
+  pipelined?: boolean;
+}
+
 /** Kysely's SQLite dialect (compiler, adapter, introspector) over a worker-owned database. */
 export class SqliteWorkerDialect implements Dialect {
-  constructor(private readonly worker: SqliteWorker) {}
+  constructor(
+    private readonly worker: SqliteWorker,
+    private readonly options: SqliteWorkerDialectOptions = {},
+  ) {}
 
   createDriver(): Driver {
-    return new WorkerDriver(this.worker);
+    return new WorkerDriver(this.worker, this.options.pipelined === true);
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -191,7 +244,7 @@ export class SqliteWorkerDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return this.options.pipelined ? new PipelinedSqliteAdapter() : new SqliteAdapter();
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect signature

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { type CompiledQuery, Kysely, type QueryResult, sql } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
 import type { Tables } from './schema';
@@ -20,6 +20,8 @@ export interface SqliteDatabase {
   worker: SqliteWorker;
   /** The database file. */
   file: string;
+  /** `queries` as one transaction in one round trip to the worker (`SqliteWorker.script`), holding the connection. */
+  script(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,8 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
   /**
    * A connection that only reads (WAL lets it read while the writer writes): no migrations,
-   * and the connection refuses writes.
+   * the connection refuses writes and transactions, and queries are pipelined
+   * (`SqliteWorkerDialectOptions`).
    */
   reader?: boolean;
 }
@@ -78,12 +81,14 @@ export function openSqlite(
     }
   }
   const worker = new SqliteWorker(file, pragmas);
-  const db = new Kysely<Tables>({ dialect: new SqliteWorkerDialect(worker) });
+  // A reader's queries are single statements: they go to the worker as they come.
+  const db = new Kysely<Tables>({ dialect: new SqliteWorkerDialect(worker, { pipelined: options.reader === true }) });
   let closed = false;
   return {
     db,
     worker,
     file,
+    script: (queries) => db.connection().execute(() => worker.script(queries)),
     async close() {
       if (closed) return;
       closed = true;

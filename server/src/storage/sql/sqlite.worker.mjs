@@ -10,6 +10,10 @@
  *
  * Messages in:  { id, sql, params }  → out: { id, rows } | { id, changes, lastInsertRowid }
  *                                          | { id, error: { message, code } }
+ *               { id, script: [{ sql, params }, …] }
+ *                                    → out: { id, results: [one of the first two, …] } | { id, error }
+ *                                       (one transaction, BEGIN IMMEDIATE … COMMIT, rolled back
+ *                                       on the first error: a batch costs one message each way)
  *               { close: true }      → the database closes and the thread ends (the main
  *                                       side waits for the thread's `exit`).
  *
@@ -86,9 +90,25 @@ function execute(sql, params) {
   return { changes, lastInsertRowid };
 }
 
+/** @param {{ sql: string, params: unknown[] }[]} script */
+function executeScript(script) {
+  const db = current();
+  execute('begin immediate', []);
+  try {
+    const results = script.map((q) => execute(q.sql, q.params));
+    execute('commit', []);
+    return { results };
+  } catch (err) {
+    if (db.inTransaction) execute('rollback', []);
+    throw err;
+  }
+}
+
 port.on(
   'message',
-  (/** @type {{ id: number, sql?: string, params?: unknown[], close?: boolean, stats?: boolean }} */ msg) => {
+  (
+    /** @type {{ id: number, sql?: string, params?: unknown[], script?: { sql: string, params: unknown[] }[], close?: boolean, stats?: boolean }} */ msg,
+  ) => {
     if (msg.close) {
       statements.clear();
       try {
@@ -103,7 +123,8 @@ port.on(
       return;
     }
     try {
-      port.postMessage({ id: msg.id, ...execute(msg.sql ?? '', msg.params ?? []) });
+      const reply = msg.script ? executeScript(msg.script) : execute(msg.sql ?? '', msg.params ?? []);
+      port.postMessage({ id: msg.id, ...reply });
     } catch (err) {
       if (isBusy(err)) poisoned = true;
       const e = /** @type {{ message?: unknown, code?: unknown }} */ (err ?? {});
