@@ -144,8 +144,10 @@ const config: Config = {
   mqttPort: 0,
   mqttWsPort: null,
   logLevel: 'silent',
+  databaseUrl: null,
+  journalUrl: null,
 };
-const storage = openStorage(config, logger);
+const storage = await openStorage(config, logger);
 const platform = new Platform({ config, logger, storage, hashCost: TEST_COST });
 const { provisioning } = platform;
 const site = await provisioning.addSite({ name: 'Bench' });

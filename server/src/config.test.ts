@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, redactDatabaseUrl, redactUrls } from './config';
 
 const CWD = '/srv/carecircle';
 
@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       mqttPort: 1883,
       mqttWsPort: 8083,
       logLevel: 'info',
+      databaseUrl: null,
+      journalUrl: null,
     });
   });
 
@@ -36,6 +38,8 @@ describe('loadConfig', () => {
           CARECIRCLE_MQTT_PORT: ' 11883 ',
           CARECIRCLE_MQTT_WS_PORT: '65535',
           CARECIRCLE_LOG_LEVEL: 'debug',
+          CARECIRCLE_DATABASE_URL: ' postgres://carecircle:s3cret@db.internal:5432/carecircle ',
+          CARECIRCLE_JOURNAL_URL: 'nats://n1:4222,nats://n2:4222',
           PATH: '/usr/bin',
         },
         CWD,
@@ -47,6 +51,8 @@ describe('loadConfig', () => {
       mqttPort: 11883,
       mqttWsPort: 65535,
       logLevel: 'debug',
+      databaseUrl: 'postgres://carecircle:s3cret@db.internal:5432/carecircle',
+      journalUrl: 'nats://n1:4222,nats://n2:4222',
     });
   });
 
@@ -68,6 +74,84 @@ describe('loadConfig', () => {
     expect(err.variable).toBe(name);
     expect(err.message.startsWith(`${name}: `)).toBe(true);
     expect(err.message).toContain(value);
+  });
+
+  describe('CARECIRCLE_DATABASE_URL', () => {
+    it.each([
+      'postgres://db.internal/carecircle',
+      'postgresql://carecircle:pw@127.0.0.1:5433/carecircle?sslmode=require',
+      'postgres:///carecircle?host=/run/postgresql',
+    ])('takes %s', (url) => {
+      expect(loadConfig({ CARECIRCLE_DATABASE_URL: url }, CWD).databaseUrl).toBe(url);
+    });
+
+    it('unset or blank keeps the embedded database', () => {
+      expect(loadConfig({ CARECIRCLE_DATABASE_URL: '  ' }, CWD).databaseUrl).toBeNull();
+    });
+
+    it.each([
+      ['mysql://root:hunter2@db/carecircle', 'mysql://root:redacted@db/carecircle'],
+      ['http://user:hunter2@db:5432/carecircle', 'http://user:redacted@db:5432/carecircle'],
+      ['redis://:hunter2@cache:6379', 'redis://:redacted@cache:6379'],
+    ])('refuses %s naming the variable, without the password', (url, shown) => {
+      const err = errorOf({ CARECIRCLE_DATABASE_URL: url });
+      expect(err.variable).toBe('CARECIRCLE_DATABASE_URL');
+      expect(err.message).toMatch(/^CARECIRCLE_DATABASE_URL: must /);
+      expect(err.message).toContain(shown);
+      expect(err.message).not.toContain('hunter2');
+    });
+
+    it.each(['hunter2', 'postgres://user:hunter2@/carecircle'])(
+      'refuses %s, which is not a URL, without echoing it (it may be a password)',
+      (value) => {
+        const err = errorOf({ CARECIRCLE_DATABASE_URL: value });
+        expect(err.variable).toBe('CARECIRCLE_DATABASE_URL');
+        expect(err.message).not.toContain('hunter2');
+      },
+    );
+
+    it('redacts the password in the URL and in a password parameter', () => {
+      expect(redactDatabaseUrl('postgres://cc:s3cret@db:5432/carecircle')).toBe(
+        'postgres://cc:redacted@db:5432/carecircle',
+      );
+      expect(redactDatabaseUrl('postgres://db/carecircle?user=cc&password=s3cret')).toBe(
+        'postgres://db/carecircle?user=cc&password=redacted',
+      );
+      expect(redactDatabaseUrl('postgres://db/carecircle')).toBe('postgres://db/carecircle');
+      expect(redactDatabaseUrl('s3cret')).not.toContain('s3cret');
+    });
+  });
+
+  describe('CARECIRCLE_JOURNAL_URL', () => {
+    it.each([
+      'nats://127.0.0.1:4222',
+      'nats://n1:4222,nats://n2:4222, nats://n3:4222',
+      'tls://cc:pw@nats.internal:4222',
+    ])('takes %s', (url) => {
+      expect(loadConfig({ CARECIRCLE_JOURNAL_URL: url }, CWD).journalUrl).toBe(url);
+    });
+
+    it('unset or blank keeps the embedded journal', () => {
+      expect(loadConfig({ CARECIRCLE_JOURNAL_URL: ' ' }, CWD).journalUrl).toBeNull();
+    });
+
+    it.each([
+      ['http://cc:hunter2@nats:4222', 'http://cc:redacted@nats:4222'],
+      ['nats://n1:4222,postgres://cc:hunter2@db/x', 'postgres://cc:redacted@db/x'],
+      ['hunter2', '(not a URL)'],
+      [',', null],
+    ])('refuses %s naming the variable, without a password', (url, shown) => {
+      const err = errorOf({ CARECIRCLE_JOURNAL_URL: url });
+      expect(err.variable).toBe('CARECIRCLE_JOURNAL_URL');
+      if (shown) expect(err.message).toContain(shown);
+      expect(err.message).not.toContain('hunter2');
+    });
+
+    it('redacts passwords and tokens in each URL of a list', () => {
+      expect(redactUrls('nats://cc:s3cret@n1:4222,nats://t0ken@n2:4222,nats://n3:4222')).toBe(
+        'nats://cc:redacted@n1:4222,nats://redacted@n2:4222,nats://n3:4222',
+      );
+    });
   });
 
   it('refuses an unknown CARECIRCLE_ setting and lists the known ones', () => {

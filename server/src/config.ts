@@ -13,6 +13,18 @@ export interface Config {
   /** `null` turns the MQTT-over-WebSocket listener off. */
   mqttWsPort: number | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * `CARECIRCLE_DATABASE_URL`: a PostgreSQL server for the state (and the alert stream, offsets,
+   * readings and dead letters); `null` keeps the embedded SQLite database in the data dir. It may
+   * carry a password: show it only through `redactDatabaseUrl`.
+   */
+  databaseUrl: string | null;
+  /**
+   * `CARECIRCLE_JOURNAL_URL`: NATS servers with JetStream for the device journal
+   * (`nats://host:4222`, several separated by commas; `nats://user:pass@…` or `nats://token@…`
+   * logs in); `null` keeps the embedded `journal.db`. Show it only through `redactUrls`.
+   */
+  journalUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +48,81 @@ const NOT_YET: Record<string, string> = {
     'the InfluxDB time-series store arrives with roadmap step 4; unset it to use the embedded store',
 };
 
+/**
+ * `url` with any password replaced, for logs, errors and the start-up line. Something that does
+ * not parse as a URL is not shown at all: it may be a password pasted in the wrong place.
+ */
+export function redactDatabaseUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return '(not a URL)';
+  }
+  if (u.password) u.password = 'redacted';
+  // libpq also takes the password as a query parameter.
+  for (const key of [...u.searchParams.keys()]) {
+    if (key.toLowerCase() === 'password') u.searchParams.set(key, 'redacted');
+  }
+  return u.toString();
+}
+
+/** `redactDatabaseUrl` for each of a comma-separated list of URLs (a NATS cluster). */
+export function redactUrls(list: string): string {
+  return list
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0)
+    .map((u) => {
+      const parsed = URL.canParse(u) ? new URL(u) : null;
+      if (parsed === null) return '(not a URL)';
+      // A user without a password is a token (`nats://token@host`): then the user is the secret.
+      if (parsed.username && !parsed.password) parsed.username = 'redacted';
+      return redactDatabaseUrl(parsed.toString());
+    })
+    .join(',');
+}
+
+function journalUrl(env: NodeJS.ProcessEnv): string | null {
+  const name = 'CARECIRCLE_JOURNAL_URL';
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  const servers = raw
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  if (servers.length === 0) throw new ConfigError(name, 'names no NATS server');
+  for (const server of servers) {
+    const u = URL.canParse(server) ? new URL(server) : null;
+    if (u === null || (u.protocol !== 'nats:' && u.protocol !== 'tls:') || u.hostname === '') {
+      throw new ConfigError(
+        name,
+        `must be nats://host:port URLs separated by commas, got ${JSON.stringify(redactUrls(server))}`,
+      );
+    }
+  }
+  return raw;
+}
+
+function databaseUrl(env: NodeJS.ProcessEnv): string | null {
+  const name = 'CARECIRCLE_DATABASE_URL';
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a postgres:// or postgresql:// URL (it does not parse as a URL)');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      name,
+      `must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactDatabaseUrl(raw))}`,
+    );
+  }
+  return raw;
+}
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number | null): number | null {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -57,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     'CARECIRCLE_MQTT_PORT',
     'CARECIRCLE_MQTT_WS_PORT',
     'CARECIRCLE_LOG_LEVEL',
+    'CARECIRCLE_DATABASE_URL',
+    'CARECIRCLE_JOURNAL_URL',
     ...Object.keys(NOT_YET),
   ]);
   for (const name of Object.keys(env)) {
@@ -84,5 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttPort: port(env, 'CARECIRCLE_MQTT_PORT', 1883)!,
     mqttWsPort: wsRaw === 'off' ? null : port(env, 'CARECIRCLE_MQTT_WS_PORT', 8083),
     logLevel: logLevel as Config['logLevel'],
+    databaseUrl: databaseUrl(env),
+    journalUrl: journalUrl(env),
   };
 }

@@ -8,5 +8,5 @@ export type { LogHandler } from './logs/log.consumer';
 export { type AlertStreamSubscriber, type Listening, Platform, PortInUseError, VERSION } from './platform';
 export { runProcess, type ServeHooks, serve } from './process';
 export { ProvisioningService } from './provisioning/provisioning.service';
-export { DATABASE_FILE, openStorage, type Storage } from './storage/open';
+export { DATABASE_FILE, openEmbeddedStorage, openStorage, type Storage } from './storage/open';
 export type * from './storage/ports';

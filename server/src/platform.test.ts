@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from './auth/secrets';
 import type { LogHandler } from './logs/log.consumer';
 import { Platform } from './platform';
-import { openStorage, type Storage } from './storage/open';
+import { openEmbeddedStorage, type Storage } from './storage/open';
 import type { AlertStreamEntry } from './storage/ports';
 import { deferred, deviceEvent, queryFile, silentLogger, tempDir } from './testing/fixtures';
 
@@ -63,9 +63,18 @@ beforeEach(async () => {
   cleanup = dir.cleanup;
   dataDir = dir.dir;
   const logger = silentLogger();
-  storage = openStorage({ dataDir: dir.dir }, logger);
+  storage = openEmbeddedStorage(dir.dir, logger);
   platform = new Platform({
-    config: { dataDir: dir.dir, host: '127.0.0.1', httpPort: 0, mqttPort: 0, mqttWsPort: null, logLevel: 'silent' },
+    config: {
+      dataDir: dir.dir,
+      host: '127.0.0.1',
+      httpPort: 0,
+      mqttPort: 0,
+      mqttWsPort: null,
+      logLevel: 'silent',
+      databaseUrl: null,
+      journalUrl: null,
+    },
     logger,
     storage,
     hashCost: TEST_COST,

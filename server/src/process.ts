@@ -38,7 +38,8 @@ export async function serve(env: NodeJS.ProcessEnv, hooks: ServeHooks = {}): Pro
   let platform: Platform;
   let ports: Listening;
   try {
-    platform = new Platform({ config, logger, storage: openStorage(config, logger), ...hooks.platform });
+    const storage = await openStorage(config, logger);
+    platform = new Platform({ config, logger, storage, ...hooks.platform });
     await hooks.beforeStart?.(platform, config, logger);
     ports = await platform.start();
   } catch (err) {

@@ -32,7 +32,7 @@ const PARALLEL = 50;
 export async function seedFleet(root: string, loadDevices: number): Promise<Fleet> {
   const template = join(root, 'template');
   const config = loadConfig({ CARECIRCLE_DATA_DIR: template });
-  const storage = openStorage(config, pino({ level: 'silent' }));
+  const storage = await openStorage(config, pino({ level: 'silent' }));
   try {
     const provisioning = new ProvisioningService({
       store: storage.store,

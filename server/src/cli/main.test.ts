@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceSecrets } from '../auth/device-secrets';
-import { openStorage } from '../storage/open';
+import { openEmbeddedStorage } from '../storage/open';
 import { queryFile, silentLogger, tempDir } from '../testing/fixtures';
 import { main } from './main';
 
@@ -87,7 +87,7 @@ describe('admin CLI', () => {
   it('device clear-flag clears the flag the gateway set and audits it; an unknown device is an error', async () => {
     const siteId = await addSite();
     expect((await cli('device', 'add', '--site', siteId, '--type', 'sos_button', '--id', 'sos-1')).code).toBe(0);
-    const storage = openStorage({ dataDir: dir }, silentLogger());
+    const storage = openEmbeddedStorage(dir, silentLogger());
     await storage.store.devices.flag('sos-1', 'flooding', '2026-11-29T03:12:00.000Z');
     await storage.close();
 

@@ -25,10 +25,10 @@ const processIo: CliIo = {
 };
 
 /** The same storage the platform opens for this configuration. */
-function open(env: NodeJS.ProcessEnv) {
+async function open(env: NodeJS.ProcessEnv) {
   const config = loadConfig(env);
   const logger = createLogger('warn', process.stderr as never);
-  const storage = openStorage(config, logger);
+  const storage = await openStorage(config, logger);
   return {
     storage,
     provisioning: new ProvisioningService({
@@ -54,7 +54,7 @@ async function run(
   json: boolean,
   action: (p: ProvisioningService, services: Services) => Promise<Printable>,
 ): Promise<void> {
-  const { storage, provisioning, flags } = open(io.env);
+  const { storage, provisioning, flags } = await open(io.env);
   try {
     const result = await action(provisioning, { flags });
     if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);

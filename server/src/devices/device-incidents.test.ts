@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from '../auth/secrets';
 import { Platform } from '../platform';
-import { openStorage } from '../storage/open';
+import { openEmbeddedStorage } from '../storage/open';
 import type { AuditEntry } from '../storage/ports';
 import { createTestDb, fakeClock, silentLogger, T0, type TestDb, tempDir } from '../testing/fixtures';
 import { DeviceIncidentRecorder, GATEWAY_ACTOR, INCIDENT_ACTIONS } from './device-incidents';
@@ -103,9 +103,18 @@ describe('through the platform', () => {
     cleanup = dir.cleanup;
     const logger = silentLogger();
     platform = new Platform({
-      config: { dataDir: dir.dir, host: '127.0.0.1', httpPort: 0, mqttPort: 0, mqttWsPort: null, logLevel: 'silent' },
+      config: {
+        dataDir: dir.dir,
+        host: '127.0.0.1',
+        httpPort: 0,
+        mqttPort: 0,
+        mqttWsPort: null,
+        logLevel: 'silent',
+        databaseUrl: null,
+        journalUrl: null,
+      },
       logger,
-      storage: openStorage({ dataDir: dir.dir }, logger),
+      storage: openEmbeddedStorage(dir.dir, logger),
       clock,
       hashCost: TEST_COST,
       // The clock stands still, so the read budget would never refill: out of the way here.

@@ -1,11 +1,18 @@
 /**
  * Chooses the storage adapters from the configuration (the composition root's one place for
- * it), and loads what else lives in the data directory (the device-secret key). Today: embedded
- * SQLite, two files, each owned by a worker thread — `journal.db` (every commit waits for the
- * disk: it stands behind each PUBACK) and `carecircle.db` (the state; work derived from the
- * journal commits without waiting, see `derived`) — plus a read-only connection to the state
- * for the gateway's device lookups, so a CONNECT never queues behind the alert engine's work.
- * PostgreSQL and NATS JetStream arrive as further branches here, behind the same ports.
+ * it), and loads what else lives in the data directory (the device-secret key).
+ *
+ * Embedded (the default): SQLite, two files, each owned by a worker thread — `journal.db`
+ * (every commit waits for the disk: it stands behind each PUBACK) and `carecircle.db` (the
+ * state; work derived from the journal commits without waiting, see `derived`) — plus a
+ * read-only connection to the state for the gateway's device lookups, so a CONNECT never queues
+ * behind the alert engine's work.
+ *
+ * With `CARECIRCLE_DATABASE_URL` (roadmap step 4): the state, the alert stream, offsets,
+ * readings, dead letters and device lookups are on PostgreSQL (one pool; a device lookup takes a
+ * connection of its own from it, so it does not queue behind a unit of work either), while the
+ * journal stays the embedded `journal.db` in the data dir. NATS JetStream arrives as a further
+ * branch here, behind the same ports.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +20,11 @@ import type { DeadLetterStore, Journal, MetricSample, MetricSource } from '@care
 import Database from 'libsql';
 import type { Logger } from 'pino';
 import { DeviceSecrets } from '../auth/device-secrets';
-import type { Config } from '../config';
+import { type Config, redactUrls } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
+import { openJetStreamJournal } from './jetstream/journal';
+import { derivedPostgres, openPostgres, type PostgresDatabase } from './pg/postgres';
+import { createPgStateStore } from './pg/state-store';
 import type { DevicesRepository, StateStore } from './ports';
 import { SqlDeadLetters } from './sql/dead-letters';
 import { SqlDevicesRepository } from './sql/devices.repository';
@@ -69,22 +79,103 @@ class MeteredSqlJournal extends SqlJournal {
   }
 }
 
-export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): Storage {
-  const log = logger.child({ module: 'storage' });
-  const stateFile = join(config.dataDir, DATABASE_FILE);
-  const journalFile = join(config.dataDir, JOURNAL_FILE);
+/** The embedded journal (`journal.db`) with a reader of its own, as both engines use it today. */
+function openEmbeddedJournal(dataDir: string, log: Logger) {
+  const journalFile = join(dataDir, JOURNAL_FILE);
   const journalDb = openSqlite(journalFile, log, journalMigrations);
   // Consumers read the journal on a connection (and a thread) of their own: a batch of reads
   // never holds up the next append, which a PUBACK waits for.
   const journalReader = openSqlite(journalFile, log, [], { reader: true });
-  carryJournalOver(stateFile, journalFile, log);
-  const sqlite = openSqlite(stateFile, log);
-  const reader = openSqlite(stateFile, log, [], { reader: true });
   const journal = new MeteredSqlJournal(journalDb.db, {
     logger: log,
     script: journalDb.script,
     reads: journalReader.db,
   });
+  return {
+    journal,
+    file: journalDb.file,
+    async close() {
+      await journal.close();
+      await journalReader.close();
+      await journalDb.close();
+    },
+  };
+}
+
+/**
+ * The storage the configuration chooses: embedded without URLs; PostgreSQL for the state with
+ * `databaseUrl`; NATS JetStream for the journal with `journalUrl`. A server needs a connection
+ * (and PostgreSQL its migrations) before anything can use it; a bad URL or an unreachable server
+ * rejects, and start-up stops with the reason (never a URL's password).
+ */
+export async function openStorage(
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'journalUrl'>,
+  logger: Logger,
+): Promise<Storage> {
+  if (config.databaseUrl === null && config.journalUrl === null) return openEmbeddedStorage(config.dataDir, logger);
+  const log = logger.child({ module: 'storage' });
+  // The servers first, so that a refused URL leaves nothing open behind it.
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const pg = config.databaseUrl === null ? null : await openPostgres(config.databaseUrl, logger);
+    if (pg) opened.push(pg);
+    const jetstream =
+      config.journalUrl === null ? null : await openJetStreamJournal({ url: config.journalUrl, logger });
+    if (jetstream) opened.push(jetstream);
+    const state = pg ? postgresState(pg, config.dataDir, log) : embeddedState(config.dataDir, log);
+    opened.push(state);
+    const journal = jetstream
+      ? {
+          journal: jetstream,
+          describe: `NATS JetStream ${redactUrls(config.journalUrl ?? '')}`,
+          close: () => jetstream.close(),
+        }
+      : embeddedJournalPart(config.dataDir, log);
+    return {
+      ...state.parts,
+      journal: journal.journal,
+      describe: `${state.describe} (journal ${journal.describe})`,
+      async close() {
+        await journal.close();
+        await state.close();
+      },
+    };
+  } catch (err) {
+    for (const part of opened.reverse()) await part.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The embedded storage (SQLite files in `dataDir`), opened at once. */
+export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
+  const log = logger.child({ module: 'storage' });
+  const journal = embeddedJournalPart(dataDir, log);
+  carryJournalOver(join(dataDir, DATABASE_FILE), join(dataDir, JOURNAL_FILE), log);
+  const state = embeddedState(dataDir, log);
+  return {
+    ...state.parts,
+    journal: journal.journal,
+    describe: `${state.describe} (journal ${journal.describe})`,
+    async close() {
+      await journal.close();
+      await state.close();
+    },
+  };
+}
+
+type StateParts = Pick<Storage, 'deviceSecrets' | 'store' | 'deviceReads' | 'readings' | 'deadLetters'>;
+
+interface StatePart {
+  parts: StateParts;
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** `carecircle.db` with a read-only connection of its own for device lookups. */
+function embeddedState(dataDir: string, log: Logger): StatePart {
+  const stateFile = join(dataDir, DATABASE_FILE);
+  const sqlite = openSqlite(stateFile, log);
+  const reader = openSqlite(stateFile, log, [], { reader: true });
   const store = createSqlStateStore({
     db: sqlite.db,
     derived,
@@ -94,25 +185,50 @@ export function openStorage(config: Pick<Config, 'dataDir'>, logger: Logger): St
       await sqlite.close();
     },
   });
-  const readings = new SqlReadingStore(sqlite.db);
-  const deadLetters = new SqlDeadLetters(sqlite.db);
+  const readings = new SqlReadingStore(sqlite.db, derived);
+  const deadLetters = new SqlDeadLetters(sqlite.db, undefined, derived);
   return {
-    deviceSecrets: DeviceSecrets.forDataDir(config.dataDir),
-    store,
-    deviceReads: new SqlDevicesRepository(reader.db),
-    journal,
-    readings,
-    deadLetters,
-    describe: `SQLite ${sqlite.file} (journal ${journalDb.file})`,
+    parts: {
+      deviceSecrets: DeviceSecrets.forDataDir(dataDir),
+      store,
+      deviceReads: new SqlDevicesRepository(reader.db),
+      readings,
+      deadLetters,
+    },
+    describe: `SQLite ${sqlite.file}`,
     async close() {
-      await journal.close();
-      await journalReader.close();
-      await journalDb.close();
       await deadLetters.close();
       await readings.close();
       await store.close();
     },
   };
+}
+
+/** The state on PostgreSQL: one pool, which device lookups take connections of their own from. */
+function postgresState(pg: PostgresDatabase, dataDir: string, log: Logger): StatePart {
+  const store = createPgStateStore(pg, { logger: log });
+  const readings = new SqlReadingStore(pg.db, derivedPostgres);
+  const deadLetters = new SqlDeadLetters(pg.db, undefined, derivedPostgres);
+  return {
+    parts: {
+      deviceSecrets: DeviceSecrets.forDataDir(dataDir),
+      store,
+      deviceReads: new SqlDevicesRepository(pg.db),
+      readings,
+      deadLetters,
+    },
+    describe: `PostgreSQL ${pg.describe}`,
+    async close() {
+      await deadLetters.close();
+      await readings.close();
+      await store.close(); // ends the pool the others share
+    },
+  };
+}
+
+function embeddedJournalPart(dataDir: string, log: Logger) {
+  const journal = openEmbeddedJournal(dataDir, log);
+  return { journal: journal.journal, describe: journal.file, close: () => journal.close() };
 }
 
 /**

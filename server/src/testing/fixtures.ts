@@ -19,7 +19,7 @@ import Database from 'libsql';
 import pino, { type Logger } from 'pino';
 import { hashSecret, TEST_COST } from '../auth/secrets';
 import type { LogConsumer } from '../logs/log.consumer';
-import { DATABASE_FILE, JOURNAL_FILE, openStorage, type Storage } from '../storage/open';
+import { DATABASE_FILE, JOURNAL_FILE, openEmbeddedStorage, type Storage } from '../storage/open';
 import type { AlertStreamEntry, ResidentRecord, StateStore } from '../storage/ports';
 
 /** 2026-11-29T03:12:00Z, the DESIGN example's timestamp. */
@@ -78,7 +78,7 @@ export function queryFile<T>(file: string, sql: string, ...args: unknown[]): T[]
 export function createTestDb(): TestDb {
   const { dir, cleanup } = tempDir();
   const logger = silentLogger();
-  const storage = openStorage({ dataDir: dir }, logger);
+  const storage = openEmbeddedStorage(dir, logger);
   return {
     dir,
     file: join(dir, DATABASE_FILE),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Clock } from '@carecircle/protocol';
 import {
   AuthService,
-  openStorage,
+  openEmbeddedStorage,
   ProvisioningService,
   type Storage,
   StoreDeviceDirectory,
@@ -23,7 +23,7 @@ describe('seedDemo', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'cc-seed-'));
-    storage = openStorage({ dataDir: dir }, pino({ level: 'silent' }));
+    storage = openEmbeddedStorage(dir, pino({ level: 'silent' }));
   });
   afterEach(async () => {
     await storage.close();

@@ -68,12 +68,15 @@ function toAlert(r: Row): Alert {
   };
 }
 
-/** Severity rank from the contract's order (critical first), as SQL. */
+/**
+ * Severity rank from the contract's order (critical first), as SQL. The ranks are literals: bound
+ * as parameters, PostgreSQL would type them as text and order '10' before '2'.
+ */
 function severityRank() {
   return sql<number>`CASE a.severity ${sql.join(
-    SEVERITIES.map((s, i) => sql`WHEN ${s} THEN ${i}`),
+    SEVERITIES.map((s, i) => sql`WHEN ${s} THEN ${sql.lit(i)}`),
     sql` `,
-  )} ELSE ${SEVERITIES.length} END`;
+  )} ELSE ${sql.lit(SEVERITIES.length)} END`;
 }
 
 export class SqlAlertsRepository implements AlertsRepository {

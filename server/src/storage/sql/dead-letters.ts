@@ -9,7 +9,8 @@ import type { DeadLetter, DeadLetterStore, MetricSample, MetricSource } from '@c
 import type { Kysely } from 'kysely';
 import { GroupCommit } from './group-commit';
 import type { Tables } from './schema';
-import { derived } from './sqlite';
+import { derived as sqliteDerived } from './sqlite';
+import type { DerivedTransaction } from './state-store';
 
 const ROWS_PER_INSERT = 100;
 
@@ -20,6 +21,8 @@ export class SqlDeadLetters implements DeadLetterStore, MetricSource {
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly maxPending = 10_000,
+    /** The engine's transaction that need not wait for the disk (SQLite's unless told). */
+    private readonly derived: DerivedTransaction = sqliteDerived,
   ) {
     this.group = new GroupCommit((batch) => this.write(batch));
   }
@@ -36,7 +39,7 @@ export class SqlDeadLetters implements DeadLetterStore, MetricSource {
   private async write(batch: readonly DeadLetter[]): Promise<undefined[]> {
     try {
       // A diagnosis aid: it survives a killed process; it need not wait for the disk.
-      await derived(this.db, async (trx) => {
+      await this.derived(this.db, async (trx) => {
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
           const rows = batch.slice(i, i + ROWS_PER_INSERT).map((e) => ({
             device_id: e.deviceId,

@@ -156,8 +156,16 @@ export class SqlDevicesRepository implements DevicesRepository {
       return b?.lastSeenAt !== d.lastSeenAt || b?.online !== d.online || b?.battery !== d.battery;
     });
     for (let i = 0; i < updates.length; i += TOUCH_CHUNK) {
+      // The casts type the VALUES columns: PostgreSQL types untyped parameters there as text (and
+      // then refuses text for smallint and double precision columns). SQLite takes the same casts
+      // (DOUBLE PRECISION has REAL affinity) and leaves NULL as NULL, as PostgreSQL does.
       const values = sql.join(
-        updates.slice(i, i + TOUCH_CHUNK).map(([id, d]) => sql`(${id}, ${d.lastSeenAt}, ${d.online}, ${d.battery})`),
+        updates
+          .slice(i, i + TOUCH_CHUNK)
+          .map(
+            ([id, d]) =>
+              sql`(CAST(${id} AS TEXT), CAST(${d.lastSeenAt} AS TEXT), CAST(${d.online} AS INTEGER), CAST(${d.battery} AS DOUBLE PRECISION))`,
+          ),
       );
       // VALUES columns are column1… on SQLite and PostgreSQL alike.
       await sql`UPDATE devices SET last_seen_at = v.column2, online = v.column3, battery = v.column4

@@ -1,7 +1,8 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { ReadingPoint, ReadingQuery, ReadingStore } from '../../timeseries/reading-store';
 import type { Tables } from './schema';
-import { derived } from './sqlite';
+import { derived as sqliteDerived } from './sqlite';
+import type { DerivedTransaction } from './state-store';
 
 /** Rows per INSERT: well under SQLite's limit of bound parameters per statement. */
 const ROWS_PER_INSERT = 500;
@@ -14,13 +15,17 @@ const ROWS_PER_INSERT = 500;
 export class SqlReadingStore implements ReadingStore {
   private readonly upsertSqlByRows = new Map<number, string>();
 
-  constructor(private readonly db: Kysely<Tables>) {}
+  constructor(
+    private readonly db: Kysely<Tables>,
+    /** The engine's transaction that need not wait for the disk (SQLite's unless told). */
+    private readonly derived: DerivedTransaction = sqliteDerived,
+  ) {}
 
   async write(points: readonly ReadingPoint[]): Promise<void> {
     if (points.length === 0) return;
     // The same point twice in one write: the later one wins, as it would across writes.
     const unique = [...new Map(points.map((p) => [`${p.deviceId}\u0000${p.kind}\u0000${p.ts}`, p])).values()];
-    await derived(this.db, async (trx) => {
+    await this.derived(this.db, async (trx) => {
       for (let i = 0; i < unique.length; i += ROWS_PER_INSERT) {
         const chunk = unique.slice(i, i + ROWS_PER_INSERT);
         const params: unknown[] = [];

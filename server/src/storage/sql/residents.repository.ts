@@ -1,10 +1,16 @@
 import { ACTIVE_ALERT_STATES, CARE_ALERT_KINDS, type Resident, type ResidentStatusChange } from '@carecircle/protocol';
-import type { Kysely } from 'kysely';
+import type { Kysely, OrderByItemBuilder } from 'kysely';
 import { newId } from '../ids';
 import type { BoardFilter, ResidentRecord, ResidentsRepository } from '../ports';
 import type { Tables } from './schema';
 
 const COLUMNS = ['id', 'site_id as siteId', 'home_id as homeId', 'name', 'room'] as const;
+
+/**
+ * Residents without a room first: SQLite's order for NULL, which PostgreSQL puts last unless
+ * told. Name and id break ties, so both engines answer one order.
+ */
+const roomFirst = (ob: OrderByItemBuilder) => ob.asc().nullsFirst();
 
 export class SqlResidentsRepository implements ResidentsRepository {
   constructor(private readonly db: Kysely<Tables>) {}
@@ -27,8 +33,9 @@ export class SqlResidentsRepository implements ResidentsRepository {
       .selectFrom('residents')
       .select(COLUMNS)
       .where('site_id', '=', siteId)
-      .orderBy('room')
+      .orderBy('room', roomFirst)
       .orderBy('name')
+      .orderBy('id')
       .execute();
   }
 
@@ -68,8 +75,9 @@ export class SqlResidentsRepository implements ResidentsRepository {
           .as('deviceCount'),
       ])
       .orderBy('r.site_id')
-      .orderBy('r.room')
-      .orderBy('r.name');
+      .orderBy('r.room', roomFirst)
+      .orderBy('r.name')
+      .orderBy('r.id');
     if (filter.siteIds) q = q.where('r.site_id', 'in', filter.siteIds);
     if (filter.residentIds) q = q.where('r.id', 'in', filter.residentIds);
     const rows = await q.execute();

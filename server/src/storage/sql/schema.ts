@@ -1,7 +1,8 @@
 /**
  * The tables as the query layer sees them (Kysely's typed schema). The same tables exist on
  * every engine; booleans are stored as 0/1 and timestamps as ISO-8601 text, so one query
- * serves SQLite and PostgreSQL alike.
+ * serves SQLite and PostgreSQL alike (PostgreSQL's column types, chosen to read back as these
+ * types: pg/migrations.ts).
  */
 import type { Generated } from 'kysely';
 

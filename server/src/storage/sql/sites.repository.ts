@@ -34,7 +34,8 @@ export class SqlSitesRepository implements SitesRepository {
 
   async list(ids?: readonly string[]): Promise<Site[]> {
     if (ids && ids.length === 0) return [];
-    let q = this.db.selectFrom('sites').select(SITE_COLUMNS).orderBy('name');
+    // The id breaks a tie of names, so both engines answer one order.
+    let q = this.db.selectFrom('sites').select(SITE_COLUMNS).orderBy('name').orderBy('id');
     if (ids) q = q.where('id', 'in', ids);
     return (await q.execute()).map(toSite);
   }

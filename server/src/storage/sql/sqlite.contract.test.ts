@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, tempDir } from '../../testing/fixtures';
 import { describeReadingStoreContract } from '../contract/reading-store.contract';
 import { describeStateStoreContract } from '../contract/state-store.contract';
-import { DATABASE_FILE, openStorage } from '../open';
+import { DATABASE_FILE, openEmbeddedStorage } from '../open';
 import type { StateStore } from '../ports';
 import { SqlReadingStore } from './reading-store';
 import { isTransientSqliteError, openSqlite } from './sqlite';
@@ -36,7 +36,7 @@ describeStateStoreContract('SQL on SQLite', async (options = {}) => {
 
 describeReadingStoreContract('SQL on SQLite', async () => {
   const { dir, cleanup } = tempDir();
-  const storage = openStorage({ dataDir: dir }, silentLogger());
+  const storage = openEmbeddedStorage(dir, silentLogger());
   return {
     readings: storage.readings,
     async dispose() {
@@ -249,7 +249,7 @@ describe('SQL state store on SQLite', () => {
   });
 
   it('commits readings to the database file, where another connection reads them', async () => {
-    const storage = openStorage({ dataDir: dir }, silentLogger());
+    const storage = openEmbeddedStorage(dir, silentLogger());
     opened.push(storage);
     const point = {
       siteId: 's',
@@ -285,7 +285,7 @@ describe('the journal in its own file', () => {
         VALUES ('journal', 'alert-engine', 0, 7)`.execute(v3.db);
       await v3.close();
 
-      const storage = openStorage({ dataDir: dir }, silentLogger());
+      const storage = openEmbeddedStorage(dir, silentLogger());
       try {
         const moved = await storage.journal.read(0, 0, 10);
         expect(moved.map((e) => [e.offset, e.event.eventId])).toEqual([
@@ -308,7 +308,7 @@ describe('the journal in its own file', () => {
       expect(state).not.toContain('journal');
 
       // A second start changes nothing.
-      const again = openStorage({ dataDir: dir }, silentLogger());
+      const again = openEmbeddedStorage(dir, silentLogger());
       try {
         expect((await again.journal.read(0, 0, 10)).map((e) => e.offset)).toEqual([7, 9]);
       } finally {

@@ -15,13 +15,16 @@ import type { Tables } from './schema';
 import { SqlSitesRepository } from './sites.repository';
 import { SqlSessionsRepository, SqlUsersRepository } from './users.repository';
 
+/**
+ * Runs `work` as one transaction that need not wait for the disk: for state rebuilt from the
+ * journal (SQLite: `derived` in sqlite.ts; PostgreSQL: `derivedPostgres` in pg/postgres.ts).
+ */
+export type DerivedTransaction = <T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>) => Promise<T>;
+
 export interface SqlStateStoreOptions {
   db: Kysely<Tables>;
-  /**
-   * Runs a transaction that need not wait for the disk (SQLite: `derived` in sqlite.ts); an
-   * engine without such a switch leaves it out and every unit of work waits.
-   */
-  derived?: <T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>) => Promise<T>;
+  /** The engine's derived transaction; an engine without one leaves it out and every unit of work waits. */
+  derived?: DerivedTransaction;
   /** Partitions of the alert stream (fixed for the life of the database). */
   alertPartitions?: number;
   isTransient: (err: unknown) => boolean;
