@@ -16,6 +16,7 @@ import { Platform } from './platform';
 import { openEmbeddedStorage, type Storage } from './storage/open';
 import type { AlertStreamEntry } from './storage/ports';
 import { deferred, deviceEvent, queryFile, silentLogger, tempDir } from './testing/fixtures';
+import { pressSos } from './testing/mqtt-device';
 
 /** A consumer that records what it was handed and can be told to fail, by throwing or by rejecting. */
 class Steerable implements LogHandler<AlertStreamEntry> {
@@ -121,19 +122,7 @@ describe('alert-stream consumers that fail', () => {
       socket.on('alert:raised', (a) => raised.push(a));
       const pushed = new Promise<void>((resolve) => socket.once('alert:raised', () => resolve()));
 
-      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqttPort}`, {
-        clientId: device.id,
-        username: device.id,
-        password: secret,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      });
-      await client.publishAsync(
-        topics.event(device.id),
-        JSON.stringify({ v: 1, eventId: 'sos-1', ts: new Date().toISOString(), type: 'sos' }),
-        { qos: 1 },
-      );
-      await client.endAsync();
+      await pressSos(ports.mqttPort, device.id, secret);
 
       // The healthy consumer and the live push get the alert while the other two keep failing.
       await healthy.when((h) => h.some((e) => e.action === 'raised'));

@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeadLetterStore, Journal, MetricSample, MetricSource } from '@carecircle/protocol';
+import type { Kysely } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
 import { DeviceSecrets } from '../auth/device-secrets';
@@ -31,8 +32,9 @@ import { SqlDevicesRepository } from './sql/devices.repository';
 import { type JournalStats, SqlJournal } from './sql/journal';
 import { journalMigrations } from './sql/journal.migrations';
 import { SqlReadingStore } from './sql/reading-store';
+import type { Tables } from './sql/schema';
 import { derived, isTransientSqliteError, openSqlite } from './sql/sqlite';
-import { createSqlStateStore } from './sql/state-store';
+import { createSqlStateStore, type DerivedTransaction } from './sql/state-store';
 
 export interface Storage {
   /** The data directory's key for device secrets (auth/device-secrets.ts). */
@@ -185,43 +187,48 @@ function embeddedState(dataDir: string, log: Logger): StatePart {
       await sqlite.close();
     },
   });
-  const readings = new SqlReadingStore(sqlite.db, derived);
-  const deadLetters = new SqlDeadLetters(sqlite.db, undefined, derived);
-  return {
-    parts: {
-      deviceSecrets: DeviceSecrets.forDataDir(dataDir),
-      store,
-      deviceReads: new SqlDevicesRepository(reader.db),
-      readings,
-      deadLetters,
-    },
-    describe: `SQLite ${sqlite.file}`,
-    async close() {
-      await deadLetters.close();
-      await readings.close();
-      await store.close();
-    },
-  };
+  return statePart({ dataDir, db: sqlite.db, derived, store, lookups: reader.db, describe: `SQLite ${sqlite.file}` });
 }
 
 /** The state on PostgreSQL: one pool, which device lookups take connections of their own from. */
 function postgresState(pg: PostgresDatabase, dataDir: string, log: Logger): StatePart {
   const store = createPgStateStore(pg, { logger: log });
-  const readings = new SqlReadingStore(pg.db, derivedPostgres);
-  const deadLetters = new SqlDeadLetters(pg.db, undefined, derivedPostgres);
+  // The store's close ends the pool the others share.
+  return statePart({
+    dataDir,
+    db: pg.db,
+    derived: derivedPostgres,
+    store,
+    lookups: pg.db,
+    describe: `PostgreSQL ${pg.describe}`,
+  });
+}
+
+/** The parts that live with the state, whichever engine holds it. */
+function statePart(p: {
+  dataDir: string;
+  db: Kysely<Tables>;
+  derived: DerivedTransaction;
+  store: StateStore;
+  /** Where device lookups go. */
+  lookups: Kysely<Tables>;
+  describe: string;
+}): StatePart {
+  const readings = new SqlReadingStore(p.db, p.derived);
+  const deadLetters = new SqlDeadLetters(p.db, undefined, p.derived);
   return {
     parts: {
-      deviceSecrets: DeviceSecrets.forDataDir(dataDir),
-      store,
-      deviceReads: new SqlDevicesRepository(pg.db),
+      deviceSecrets: DeviceSecrets.forDataDir(p.dataDir),
+      store: p.store,
+      deviceReads: new SqlDevicesRepository(p.lookups),
       readings,
       deadLetters,
     },
-    describe: `PostgreSQL ${pg.describe}`,
+    describe: p.describe,
     async close() {
       await deadLetters.close();
       await readings.close();
-      await store.close(); // ends the pool the others share
+      await p.store.close();
     },
   };
 }

@@ -6,13 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { alarmPartitions, topics } from '@carecircle/protocol';
-import mqtt from 'mqtt';
+import { alarmPartitions } from '@carecircle/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_COST } from '../../auth/secrets';
 import type { Config } from '../../config';
 import { Platform } from '../../platform';
 import { deferred, silentLogger, tempDir } from '../../testing/fixtures';
+import { pressSos } from '../../testing/mqtt-device';
 import { type NatsTestServer, startNatsServer } from '../../testing/nats';
 import { usePostgres } from '../../testing/postgres';
 import { DATABASE_FILE, JOURNAL_FILE, openStorage } from '../open';
@@ -57,23 +57,11 @@ describe('the platform on PostgreSQL and NATS JetStream', () => {
 
     const announced = deferred();
     const off = platform.store.alertLog.onAppend(() => announced.resolve());
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqttPort}`, {
-      clientId: device.id,
-      username: device.id,
-      password: secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    await client.publishAsync(
-      topics.event(device.id),
-      JSON.stringify({ v: 1, eventId: 'sos-1', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
+    await pressSos(ports.mqttPort, device.id, secret);
     // PUBACKed: JetStream holds it (the alarm lane's stream).
     const [alarm] = alarmPartitions(storage.journal.partitions);
     const [entry] = await storage.journal.read(alarm!, 0, 10);
     expect(entry?.event).toMatchObject({ kind: 'sos', deviceId: device.id, eventId: 'sos-1' });
-    await client.endAsync();
 
     await announced.promise;
     off();

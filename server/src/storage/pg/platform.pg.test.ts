@@ -6,14 +6,13 @@
 import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { topics } from '@carecircle/protocol';
-import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from '../../auth/secrets';
 import type { Config } from '../../config';
 import { Platform } from '../../platform';
 import { deferred, silentLogger, tempDir } from '../../testing/fixtures';
+import { pressSos } from '../../testing/mqtt-device';
 import { usePostgres } from '../../testing/postgres';
 import { DATABASE_FILE, JOURNAL_FILE, openStorage, type Storage } from '../open';
 
@@ -106,19 +105,7 @@ describe('the platform on PostgreSQL', () => {
 
     const announced = deferred();
     const off = platform.store.alertLog.onAppend(() => announced.resolve());
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqttPort}`, {
-      clientId: device.id,
-      username: device.id,
-      password: secret,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    await client.publishAsync(
-      topics.event(device.id),
-      JSON.stringify({ v: 1, eventId: 'sos-1', ts: new Date().toISOString(), type: 'sos' }),
-      { qos: 1 },
-    );
-    await client.endAsync();
+    await pressSos(ports.mqttPort, device.id, secret);
     await announced.promise; // the engine's unit of work committed its `raised` entry
     off();
     await platform.idle();
