@@ -34,6 +34,8 @@ const statusOf = async (residentId: string) =>
 const announced = () => t.store.alertLog.read(0, 0, 100);
 const announcedAs = async (action: string) => (await announced()).filter((e) => e.action === action);
 const committed = () => t.store.offsets.get('journal', ALERT_ENGINE_CONSUMER, 0);
+/** Hands `e` a batch of partition 0 as its consumer would: after the offset it stands at. */
+const feed = async (e: AlertEngine, batch: ReturnType<typeof entries>) => e.handle(0, batch, await committed());
 
 /** A second connection to the database file, as another process would have. */
 function otherConnection<T>(use: (db: InstanceType<typeof Database>) => T): T {
@@ -65,7 +67,7 @@ describe('AlertEngine', () => {
   it('raises a critical open alert for an SOS, attributed to the device', async () => {
     const sos = deviceEvent('sos', sosA);
     t.clock.advance(250);
-    await engine.handle(0, entries([sos]));
+    await feed(engine, entries([sos]));
 
     const [alert] = await allAlerts();
     expect(alert).toMatchObject({
@@ -102,16 +104,16 @@ describe('AlertEngine', () => {
   });
 
   it('raises a critical alert for a fall', async () => {
-    await engine.handle(0, entries([deviceEvent('fall', wearA, { data: { confidence: 0.9 } })]));
+    await feed(engine, entries([deviceEvent('fall', wearA, { data: { confidence: 0.9 } })]));
     expect(await allAlerts()).toMatchObject([{ kind: 'fall', severity: 'critical', state: 'open', deviceId: w.devA2 }]);
   });
 
   it('counts a repeat while the alert is active instead of raising another', async () => {
     const first = deviceEvent('sos', sosA);
     const again = deviceEvent('sos', wearA); // another device of the same resident
-    await engine.handle(0, entries([first]));
+    await feed(engine, entries([first]));
     t.clock.advance(5000);
-    await engine.handle(0, entries([again], 2));
+    await feed(engine, entries([again], 2));
 
     const alerts = await allAlerts();
     expect(alerts).toHaveLength(1);
@@ -130,7 +132,7 @@ describe('AlertEngine', () => {
   });
 
   it('raises a new alert once the previous one is resolved', async () => {
-    await engine.handle(0, entries([deviceEvent('sos', sosA)]));
+    await feed(engine, entries([deviceEvent('sos', sosA)]));
     const [first] = await allAlerts();
     const staff = { type: 'user' as const, id: 'usr_1', name: 'Nurse' };
     await t.store.transaction((tx) =>
@@ -144,7 +146,7 @@ describe('AlertEngine', () => {
         note: 'drill',
       }),
     );
-    await engine.handle(0, entries([deviceEvent('sos', sosA)], 2));
+    await feed(engine, entries([deviceEvent('sos', sosA)], 2));
 
     const alerts = await allAlerts();
     expect(alerts).toHaveLength(2);
@@ -153,8 +155,8 @@ describe('AlertEngine', () => {
   });
 
   it('keeps separate alerts per resident and per kind', async () => {
-    await engine.handle(
-      0,
+    await feed(
+      engine,
       entries([
         deviceEvent('sos', sosA),
         deviceEvent('fall', wearA),
@@ -169,7 +171,7 @@ describe('AlertEngine', () => {
   });
 
   it('keys an alert on the device when the device has no resident', async () => {
-    await engine.handle(0, entries([deviceEvent('sos', loose), deviceEvent('sos', loose)]));
+    await feed(engine, entries([deviceEvent('sos', loose), deviceEvent('sos', loose)]));
     const alerts = await allAlerts();
     expect(alerts).toMatchObject([{ residentId: null, residentName: null, deviceId: w.devLoose, count: 2 }]);
   });
@@ -178,7 +180,7 @@ describe('AlertEngine', () => {
     const door = deviceEvent('door', loose, { data: { open: true } });
     const heartbeat = deviceEvent('heartbeat', sosA);
     const battery = deviceEvent('battery', sosA, { data: { percent: 17 } });
-    await engine.handle(0, entries([door, heartbeat, battery]));
+    await feed(engine, entries([door, heartbeat, battery]));
 
     expect(await allAlerts()).toEqual([]);
     expect(await announcedAs('raised')).toEqual([]);
@@ -188,11 +190,11 @@ describe('AlertEngine', () => {
   });
 
   it("an offline status makes the resident's board status device_problem and says so on the stream", async () => {
-    await engine.handle(0, entries([deviceEvent('heartbeat', sosA)]));
+    await feed(engine, entries([deviceEvent('heartbeat', sosA)]));
     expect(await statusOf(w.resA.id)).toBe('ok');
     const before = await t.store.alertLog.head(0);
 
-    await engine.handle(0, entries([deviceEvent('status', sosA, { data: { online: false, reason: 'lwt' } })], 2));
+    await feed(engine, entries([deviceEvent('status', sosA, { data: { online: false, reason: 'lwt' } })], 2));
     expect((await t.store.devices.get(w.devA))?.online).toBe(false);
     expect(await statusOf(w.resA.id)).toBe('device_problem');
     expect(await t.store.alertLog.read(0, before, 100)).toMatchObject([
@@ -206,7 +208,7 @@ describe('AlertEngine', () => {
       activeAlerts: 0,
     });
 
-    await engine.handle(0, entries([deviceEvent('heartbeat', sosA)], 3));
+    await feed(engine, entries([deviceEvent('heartbeat', sosA)], 3));
     expect(await statusOf(w.resA.id)).toBe('ok');
     expect((await announced()).at(-1)).toMatchObject({ action: 'device_status', note: 'online' });
     expect(await t.store.residents.statusChange(w.resA.id)).toMatchObject({ status: 'ok' });
@@ -227,7 +229,7 @@ describe('AlertEngine', () => {
           resolve();
         });
       });
-      await engine.handle(0, entries([deviceEvent('sos', sosA)]));
+      await feed(engine, entries([deviceEvent('sos', sosA)]));
       await told;
       // Both of the batch's entries: the device first heard from (online), then the SOS.
       expect(visibleToOthers).toEqual([{ alerts: 1, entries: 2 }]);
@@ -252,7 +254,7 @@ describe('AlertEngine', () => {
   });
 
   it('commits its consumer offset in the same transaction as the alerts', async () => {
-    await engine.handle(0, entries([deviceEvent('sos', sosA), deviceEvent('door', loose)], 10));
+    await feed(engine, entries([deviceEvent('sos', sosA), deviceEvent('door', loose)], 10));
     expect(await committed()).toBe(11);
     const head = await t.store.alertLog.head(0);
 
@@ -264,7 +266,7 @@ describe('AlertEngine', () => {
         CREATE TRIGGER offsets_update_fails BEFORE UPDATE ON consumer_positions BEGIN SELECT RAISE(ABORT, 'disk full'); END;
       `),
     );
-    await expect(engine.handle(0, entries([deviceEvent('sos', sosB)], 12))).rejects.toThrow('disk full');
+    await expect(feed(engine, entries([deviceEvent('sos', sosB)], 12))).rejects.toThrow('disk full');
     expect((await allAlerts()).map((a) => a.residentId)).toEqual([w.resA.id]);
     expect(await t.store.alertLog.head(0)).toBe(head);
     expect(await t.store.alertLog.read(0, head, 100)).toEqual([]);
@@ -274,7 +276,7 @@ describe('AlertEngine', () => {
   it('skips an event that fails (unknown site) and still applies the rest of the batch', async () => {
     const ghost = { deviceId: w.devA, siteId: 'site_gone', residentId: w.resA.id };
     const failing = deviceEvent('sos', ghost);
-    await engine.handle(0, entries([deviceEvent('sos', sosB), failing, deviceEvent('fall', wearA)]));
+    await feed(engine, entries([deviceEvent('sos', sosB), failing, deviceEvent('fall', wearA)]));
 
     expect(engine.stats).toMatchObject({ processed: 2, failed: 1, raised: 2 });
     expect((await allAlerts()).map((a) => `${a.siteId}:${a.kind}`).sort()).toEqual(
@@ -297,7 +299,7 @@ describe('AlertEngine', () => {
       logger: t.logger,
     });
     const batch = entries([deviceEvent('sos', sosA), deviceEvent('sos', sosB)]);
-    await expect(locked.handle(0, batch)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    await expect(feed(locked, batch)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
     expect(await allAlerts()).toEqual([]);
     expect(await announced()).toEqual([]);
     expect(await committed()).toBe(0);
@@ -305,7 +307,7 @@ describe('AlertEngine', () => {
     expect((await t.store.audit.list()).filter((a) => a.action === 'alert_engine.event_skipped')).toEqual([]);
 
     busy = false;
-    await locked.handle(0, batch);
+    await feed(locked, batch);
     expect(await allAlerts()).toHaveLength(2);
     expect(await announcedAs('raised')).toHaveLength(2);
     expect(await committed()).toBe(2);
@@ -350,12 +352,38 @@ describe('AlertEngine', () => {
     expect(await committed()).toBe(0);
   });
 
+  it('with two consumers on one partition at once (an overlapping lease), applies each event once', async () => {
+    const presses = 5;
+    for (let i = 0; i < presses; i++) await t.journal.append(deviceEvent('sos', sosA, { eventId: `press-${i}` }));
+    // Two servers, each with its engine and consumer, both starting from offset 0 together.
+    const servers = [engine, new AlertEngine({ store: t.store, clock: t.clock, logger: t.logger })].map(
+      (handler) =>
+        new LogConsumer({
+          name: ALERT_ENGINE_CONSUMER,
+          logName: 'journal',
+          log: t.journal,
+          offsets: t.store.offsets,
+          handler,
+          commit: 'handler',
+          logger: t.logger,
+        }),
+    );
+    await Promise.all(servers.map((c) => c.start()));
+    await Promise.all(servers.map((c) => c.idle()));
+    await Promise.all(servers.map((c) => c.stop()));
+    // One alert counting each press once; the slower unit of work was fenced and rolled back.
+    expect(await allAlerts()).toMatchObject([{ residentId: w.resA.id, count: presses }]);
+    expect(servers.reduce((n, c) => n + c.stats.fenced, 0)).toBeGreaterThanOrEqual(1);
+    expect(await announcedAs('raised')).toHaveLength(1);
+    expect(await t.store.offsets.get('journal', ALERT_ENGINE_CONSUMER, 1)).toBe(presses);
+  });
+
   describe('fall cancelled by the resident', () => {
     const at = (seconds: number) => new Date(Date.UTC(2026, 10, 29, 3, 0, seconds)).toISOString();
 
     it('cancels an open fall when the cancel comes within the window', async () => {
-      await engine.handle(0, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
-      await engine.handle(0, entries([deviceEvent('fall_cancel', wearA, { ts: at(20), eventId: 'cancel-1' })], 2));
+      await feed(engine, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      await feed(engine, entries([deviceEvent('fall_cancel', wearA, { ts: at(20), eventId: 'cancel-1' })], 2));
       const [alert] = await allAlerts();
       expect(alert).toMatchObject({ kind: 'fall', state: 'cancelled', outcome: 'cancelled_by_resident' });
       expect(alert?.resolvedAt).not.toBeNull();
@@ -371,8 +399,8 @@ describe('AlertEngine', () => {
     });
 
     it('keeps the alert when the cancel comes after the window, and says so on the timeline', async () => {
-      await engine.handle(0, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
-      await engine.handle(0, entries([deviceEvent('fall_cancel', wearA, { ts: at(61) })], 2));
+      await feed(engine, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      await feed(engine, entries([deviceEvent('fall_cancel', wearA, { ts: at(61) })], 2));
       const [alert] = await allAlerts();
       expect(alert?.state).toBe('open');
       expect((await t.store.alertStream.timeline(alert!.id)).at(-1)).toMatchObject({
@@ -383,13 +411,13 @@ describe('AlertEngine', () => {
     });
 
     it('keeps an alert someone has already claimed', async () => {
-      await engine.handle(0, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
+      await feed(engine, entries([deviceEvent('fall', wearA, { ts: at(0) })]));
       const [raised] = await allAlerts();
       const staff = { type: 'user' as const, id: 'usr_1', name: 'Nurse' };
       expect(
         await t.store.alerts.transition(raised!.id, 'open', 'acknowledged', t.clock.iso(), { acknowledgedBy: staff }),
       ).toBe(true);
-      await engine.handle(0, entries([deviceEvent('fall_cancel', wearA, { ts: at(5) })], 2));
+      await feed(engine, entries([deviceEvent('fall_cancel', wearA, { ts: at(5) })], 2));
       expect((await allAlerts())[0]).toMatchObject({ state: 'acknowledged', outcome: null });
       expect((await t.store.alertStream.timeline(raised!.id)).at(-1)).toMatchObject({
         action: 'cancel_declined',
@@ -398,8 +426,8 @@ describe('AlertEngine', () => {
     });
 
     it('a cancel with no fall to cancel changes nothing, and never touches an SOS', async () => {
-      await engine.handle(0, entries([deviceEvent('sos', sosA, { ts: at(0) })]));
-      await engine.handle(0, entries([deviceEvent('fall_cancel', wearA, { ts: at(1) })], 2));
+      await feed(engine, entries([deviceEvent('sos', sosA, { ts: at(0) })]));
+      await feed(engine, entries([deviceEvent('fall_cancel', wearA, { ts: at(1) })], 2));
       expect((await allAlerts()).map((a) => [a.kind, a.state])).toEqual([['sos', 'open']]);
     });
   });

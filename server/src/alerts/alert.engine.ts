@@ -37,7 +37,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
 
   constructor(private readonly deps: AlertEngineDeps) {}
 
-  async handle(partition: number, entries: readonly JournalEntry[]): Promise<void> {
+  async handle(partition: number, entries: readonly JournalEntry[], after: number): Promise<void> {
     const last = entries.at(-1);
     if (!last) return;
     const counts: BatchCounts = { processed: 0, raised: 0, repeated: 0, failed: 0 };
@@ -53,7 +53,8 @@ export class AlertEngine implements LogHandler<JournalEntry> {
           }
         }
         await this.trackDevices(tx, routine);
-        await tx.offsets.commit('journal', ALERT_ENGINE_CONSUMER, partition, last.offset);
+        // Fenced: if another server already handled these entries, this unit of work rolls back.
+        await tx.offsets.advance('journal', ALERT_ENGINE_CONSUMER, partition, after, last.offset);
       },
       { derived: true },
     );

@@ -31,6 +31,7 @@ beforeEach(async () => {
       deviceEvent('sos', { deviceId: w.devA, siteId: w.siteA, residentId: w.resA.id }),
       deviceEvent('sos', { deviceId: w.devB, siteId: w.siteB, residentId: w.resB.id }),
     ]),
+    0, // a fresh store: the consumer stands at 0
   );
   const bySite = async (siteId: string) => (await t.store.alerts.list({ limit: 10, siteIds: [siteId] }))[0]!;
   alertA = await bySite(w.siteA);

@@ -89,7 +89,7 @@ describe('LogConsumer', () => {
     expect(rec.batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
     expect(await committed()).toBe(7);
     expect(await c.position()).toEqual({ offset: 7, lag: 0 });
-    expect(c.stats).toEqual({ handled: 7, failures: 0 });
+    expect(c.stats).toEqual({ handled: 7, failures: 0, fenced: 0 });
   });
 
   it('wakes on appends made after it started', async () => {
@@ -120,6 +120,7 @@ describe('LogConsumer', () => {
       { name: 'carecircle_consumer_lag', values: [{ labels, value: 0 }] },
       { name: 'carecircle_consumer_handled_total', values: [{ labels, value: 3 }] },
       { name: 'carecircle_consumer_failures_total', values: [{ labels, value: 0 }] },
+      { name: 'carecircle_consumer_fenced_total', values: [{ labels, value: 0 }] },
     ]);
   });
 
@@ -158,7 +159,7 @@ describe('LogConsumer', () => {
     await caughtUp;
     expect(handled).toEqual([1, 2, 3, 4]);
     expect(await committed()).toBe(4);
-    expect(c.stats).toEqual({ handled: 4, failures: 2 });
+    expect(c.stats).toEqual({ handled: 4, failures: 2, fenced: 0 });
   });
 
   it('with lingerMs, appends that arrive while it lingers are handled as one batch', async () => {

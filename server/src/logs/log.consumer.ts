@@ -14,11 +14,15 @@
  */
 import type { DurableLog, MetricSample } from '@carecircle/protocol';
 import type { Logger } from 'pino';
-import type { ConsumerOffsets, LogName } from '../storage/ports';
+import { type ConsumerOffsets, type LogName, OffsetMoved } from '../storage/ports';
 
 export interface LogHandler<E> {
-  /** Handles entries of one partition, oldest first. */
-  handle(partition: number, entries: readonly E[]): Promise<void>;
+  /**
+   * Handles entries of one partition, oldest first: those after offset `after`, where the
+   * consumer stood (a handler that commits its offset in its own unit of work advances it from
+   * there: `ConsumerOffsets.advance`).
+   */
+  handle(partition: number, entries: readonly E[], after: number): Promise<void>;
 }
 
 export interface LogConsumerOptions<E extends { partition: number; offset: number }> {
@@ -62,7 +66,8 @@ export interface ConsumerPosition {
 }
 
 export class LogConsumer<E extends { partition: number; offset: number }> {
-  readonly stats = { handled: 0, failures: 0 };
+  /** `fenced`: batches rolled back because another holder had moved the offset (`OffsetMoved`). */
+  readonly stats = { handled: 0, failures: 0, fenced: 0 };
   private readonly offsets = new Map<number, number>();
   private running = false;
   private started: Promise<void> | null = null;
@@ -209,6 +214,12 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
         type: 'counter',
         values: [{ labels, value: this.stats.failures }],
       },
+      {
+        name: 'carecircle_consumer_fenced_total',
+        help: 'Batches rolled back because another holder of the partition had moved the offset',
+        type: 'counter',
+        values: [{ labels, value: this.stats.fenced }],
+      },
     ];
   }
 
@@ -291,7 +302,7 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
       const tail = entries.at(-1);
       if (!tail) return 'empty';
       const last = tail.offset;
-      await handler.handle(partition, entries);
+      await handler.handle(partition, entries, after);
       const lazy = (this.opts.commitEveryMs ?? 0) > 0;
       if (this.opts.commit === 'after' && !lazy) await this.opts.offsets.commit(logName, name, partition, last);
       this.offsets.set(partition, last);
@@ -306,6 +317,15 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
       await new Promise((resolve) => setImmediate(resolve));
       return 'handled';
     } catch (err) {
+      if (err instanceof OffsetMoved) {
+        // Another holder of this partition (an overlapping lease, another process) handled
+        // these entries and moved the offset; nothing of this batch was applied. Go on from
+        // where the store says, at once: this is not a failure of the store.
+        this.stats.fenced += 1;
+        logger.warn({ consumer: name, log: logName, partition, offset: after }, 'offset moved elsewhere; reloading');
+        this.offsets.set(partition, await this.opts.offsets.get(logName, name, partition));
+        return 'handled';
+      }
       this.stats.failures += 1;
       logger.warn(
         { err, consumer: name, log: logName, partition, offset: after, retryMs: this.retryMs },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ClientToServerEvents, ResidentStatusChange, ServerToClientEvents } from '@carecircle/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlertEngine } from '../alerts/alert.engine';
+import { ALERT_ENGINE_CONSUMER, AlertEngine } from '../alerts/alert.engine';
 import { createTestApp, deviceEvent, entries, type TestApp } from '../testing/fixtures';
 
 let t: TestApp;
@@ -124,6 +124,7 @@ describe('socket.io sessions', () => {
         ],
         3,
       ),
+      await t.store.offsets.get('journal', ALERT_ENGINE_CONSUMER, 0), // where the engine stands
     );
     await Promise.all([familyDone, staffDone]);
     expect(heardByFamily).toEqual([t.world.resA.id]);

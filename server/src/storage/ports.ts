@@ -261,6 +261,26 @@ export interface ConsumerOffsets {
   get(log: LogName, consumer: string, partition: number): Promise<number>;
   /** Moves forward only: committing an older offset leaves the newer one. */
   commit(log: LogName, consumer: string, partition: number, offset: number): Promise<void>;
+  /**
+   * Moves the offset from `from` to `to`, or throws `OffsetMoved` when it is not at `from` any
+   * more: someone else (another server whose lease overlapped, a restart) handled those entries.
+   * Inside a unit of work this fences it: the work rolls back and nothing is applied twice. The
+   * database decides, never a lock in one process.
+   */
+  advance(log: LogName, consumer: string, partition: number, from: number, to: number): Promise<void>;
+}
+
+/** `ConsumerOffsets.advance` found the offset elsewhere than where the consumer read from. */
+export class OffsetMoved extends Error {
+  constructor(
+    readonly log: LogName,
+    readonly consumer: string,
+    readonly partition: number,
+    readonly expected: number,
+  ) {
+    super(`${consumer}'s offset on ${log} partition ${partition} is no longer ${expected}`);
+    this.name = 'OffsetMoved';
+  }
 }
 
 /** Every repository, bound to one unit of work (or to autocommit outside of one). */

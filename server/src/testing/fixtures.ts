@@ -257,6 +257,7 @@ export async function createTestApp(
       deviceEvent('sos', { deviceId: world.devA, siteId: world.siteA, residentId: world.resA.id }),
       deviceEvent('sos', { deviceId: world.devB, siteId: world.siteB, residentId: world.resB.id }),
     ]),
+    0, // a fresh store: the consumer stands at 0
   );
   const alertIn = async (siteId: string) => (await t.store.alerts.list({ limit: 1, siteIds: [siteId] }))[0]!.id;
   const users = await seedUsers(t.store, t.clock, world);

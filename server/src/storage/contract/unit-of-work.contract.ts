@@ -4,7 +4,7 @@
  */
 import { partitionOf, ROLES } from '@carecircle/protocol';
 import { describe, expect, it } from 'vitest';
-import type { StateStore, UnitOfWork } from '../ports';
+import { OffsetMoved, type StateStore, type UnitOfWork } from '../ports';
 import {
   appendCommitted,
   at,
@@ -246,6 +246,51 @@ export function describeUnitOfWorkContract(fresh: Fresh): void {
       await store.offsets.commit('alerts', 'live-push', 0, 10);
       await store.offsets.commit('alerts', 'live-push', 0, 11);
       expect(await store.offsets.get('alerts', 'live-push', 0)).toBe(11);
+    });
+
+    it('advances only from where it stands, first from 0 with no row; else refuses with OffsetMoved', async () => {
+      const store = await fresh();
+      await store.offsets.advance('journal', 'engine', 0, 0, 5);
+      expect(await store.offsets.get('journal', 'engine', 0)).toBe(5);
+      await store.offsets.advance('journal', 'engine', 0, 5, 9);
+      expect(await store.offsets.get('journal', 'engine', 0)).toBe(9);
+      // A second holder that read from 5 (or from the start) finds it moved, and moves nothing.
+      for (const from of [5, 0, 12]) {
+        const err = await store.offsets.advance('journal', 'engine', 0, from, 20).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(OffsetMoved);
+        expect(err).toMatchObject({ log: 'journal', consumer: 'engine', partition: 0, expected: from });
+      }
+      expect(await store.offsets.get('journal', 'engine', 0)).toBe(9);
+      // Never committed and read from elsewhere than 0: refused too.
+      await expect(store.offsets.advance('journal', 'engine', 1, 3, 4)).rejects.toBeInstanceOf(OffsetMoved);
+      expect(await store.offsets.get('journal', 'engine', 1)).toBe(0);
+    });
+
+    it('fences a unit of work: the losing one of two that read from the same offset applies nothing', async () => {
+      const store = await fresh();
+      await store.offsets.advance('journal', 'engine', 0, 0, 3);
+      const site = async (tx: UnitOfWork, name: string) =>
+        tx.sites.create({ name, kind: 'facility', tz: 'UTC' }, '2026-11-29T03:12:00.000Z');
+      await store.transaction(async (tx) => {
+        await site(tx, 'first holder');
+        await tx.offsets.advance('journal', 'engine', 0, 3, 7);
+      });
+      const lost = await store
+        .transaction(async (tx) => {
+          await site(tx, 'second holder');
+          await tx.offsets.advance('journal', 'engine', 0, 3, 7);
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(lost).toBeInstanceOf(OffsetMoved);
+      expect(store.isTransient(lost)).toBe(false);
+      expect((await store.sites.list()).map((s) => s.name)).toEqual(['first holder']);
+      expect(await store.offsets.get('journal', 'engine', 0)).toBe(7);
     });
 
     it('keeps a commit only if its unit of work commits', async () => {

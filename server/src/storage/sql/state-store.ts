@@ -100,6 +100,8 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
       // A consumer's position is rebuilt by replaying what its handler made idempotent.
       commit: (log, consumer, partition, offset) =>
         run(true, (trx) => new SqlConsumerOffsets(trx).commit(log, consumer, partition, offset)),
+      advance: (log, consumer, partition, from, to) =>
+        run(true, (trx) => new SqlConsumerOffsets(trx).advance(log, consumer, partition, from, to)),
     },
     alertStream: {
       append: (entry) => transaction((tx) => tx.alertStream.append(entry)),
