@@ -141,6 +141,8 @@ export class Platform {
         handler,
         commit: 'after',
         logger: this.logger.child({ module: name }),
+        // With a journal and a state shared by several servers, each partition has one holder.
+        ...(opts.storage.leases ? { leases: opts.storage.leases } : {}),
         ...extra,
       });
     this.journalConsumers = [

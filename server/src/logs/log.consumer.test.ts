@@ -1,6 +1,7 @@
 import { MemoryJournal } from '@carecircle/gateway/testing';
 import { type JournalEntry, partitionOf } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PartitionLeases } from '../cluster/leases';
 import { createTestDb, deferred, deviceEvent, type TestDb } from '../testing/fixtures';
 import { LogConsumer, type LogConsumerOptions, type LogHandler } from './log.consumer';
 
@@ -456,5 +457,56 @@ describe('urgent partitions (the alarm lane)', () => {
     await c.start();
     await c.idle();
     expect(handled).toEqual(['help', 'r-0']);
+  });
+});
+
+/** One lease table shared by the "servers" of a test, as a database would be. */
+function leaseTable() {
+  const holders = new Map<string, object>();
+  return (owner = {}): PartitionLeases => ({
+    async acquire(key, partition) {
+      const id = `${key}/${partition}`;
+      if (!holders.has(id)) holders.set(id, owner);
+      return holders.get(id) === owner;
+    },
+    async release(key, partition) {
+      const id = `${key}/${partition}`;
+      if (holders.get(id) === owner) holders.delete(id);
+    },
+    holds: (key, partition) => holders.get(`${key}/${partition}`) === owner,
+    onLost: () => () => {},
+    async close() {},
+  });
+}
+
+describe('with partition leases (several servers)', () => {
+  it('handles only the partitions it holds; another server takes them over from the committed offset', async () => {
+    const leases = leaseTable();
+    const a = recorder();
+    const b = recorder();
+    const first = consumer(a, { leases: leases(), leaseEveryMs: 10 });
+    const second = consumer(b, { leases: leases(), leaseEveryMs: 10 });
+    await first.start();
+    await second.start();
+    await appendN(3);
+    await first.idle();
+    expect(a.offsets()).toEqual([1, 2, 3]);
+    expect(b.offsets()).toEqual([]);
+
+    // The first server stops and gives its leases back; the second takes them on its next try
+    // and goes on from the first one's committed offset, repeating nothing.
+    await first.stop();
+    expect(await committed()).toBe(3);
+    const tookOver = deferred();
+    const handle = b.handle.bind(b);
+    b.handle = async (partition, entries) => {
+      await handle(partition, entries);
+      tookOver.resolve();
+    };
+    await appendN(2);
+    await tookOver.promise;
+    await second.idle();
+    expect(b.offsets()).toEqual([4, 5]);
+    expect(a.offsets()).toEqual([1, 2, 3]);
   });
 });

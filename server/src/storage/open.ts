@@ -21,9 +21,11 @@ import type { Kysely } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
 import { DeviceSecrets } from '../auth/device-secrets';
+import type { PartitionLeases } from '../cluster/leases';
 import { type Config, redactUrls } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
 import { openJetStreamJournal } from './jetstream/journal';
+import { PgAdvisoryLeases } from './pg/leases';
 import { derivedPostgres, openPostgres, type PostgresDatabase } from './pg/postgres';
 import { createPgStateStore } from './pg/state-store';
 import type { DevicesRepository, StateStore } from './ports';
@@ -53,6 +55,11 @@ export interface Storage {
   };
   readings: ReadingStore;
   deadLetters: DeadLetterStore & MetricSource;
+  /**
+   * Partition leases for the journal's consumers when several servers share the journal and the
+   * state (JetStream and PostgreSQL); null when this process is the only consumer.
+   */
+  leases: PartitionLeases | null;
   /** What backs it, for the start-up log line. */
   describe: string;
   /** Closes everything, the journal first (it writes what is pending). */
@@ -126,6 +133,9 @@ export async function openStorage(
     if (jetstream) opened.push(jetstream);
     const state = pg ? postgresState(pg, config.dataDir, log) : embeddedState(config.dataDir, log);
     opened.push(state);
+    // Leases only where every server sees the same journal and the same offsets.
+    const leases = pg && jetstream && config.databaseUrl ? new PgAdvisoryLeases(config.databaseUrl, log) : null;
+    if (leases) opened.push(leases);
     const journal = jetstream
       ? {
           journal: jetstream,
@@ -136,9 +146,11 @@ export async function openStorage(
     return {
       ...state.parts,
       journal: journal.journal,
+      leases,
       describe: `${state.describe} (journal ${journal.describe})`,
       async close() {
         await journal.close();
+        await leases?.close();
         await state.close();
       },
     };
@@ -157,6 +169,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   return {
     ...state.parts,
     journal: journal.journal,
+    leases: null,
     describe: `${state.describe} (journal ${journal.describe})`,
     async close() {
       await journal.close();
