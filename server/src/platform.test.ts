@@ -15,7 +15,7 @@ import type { LogHandler } from './logs/log.consumer';
 import { Platform } from './platform';
 import { openEmbeddedStorage, type Storage } from './storage/open';
 import type { AlertStreamEntry } from './storage/ports';
-import { deferred, deviceEvent, queryFile, silentLogger, tempDir } from './testing/fixtures';
+import { deferred, deviceEvent, queryFile, silentLogger, tempDir, testConfig } from './testing/fixtures';
 import { pressSos } from './testing/mqtt-device';
 
 /** A consumer that records what it was handed and can be told to fail, by throwing or by rejecting. */
@@ -66,16 +66,7 @@ beforeEach(async () => {
   const logger = silentLogger();
   storage = openEmbeddedStorage(dir.dir, logger);
   platform = new Platform({
-    config: {
-      dataDir: dir.dir,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      mqttWsPort: null,
-      logLevel: 'silent',
-      databaseUrl: null,
-      journalUrl: null,
-    },
+    config: testConfig(dir.dir),
     logger,
     storage,
     hashCost: TEST_COST,

@@ -14,7 +14,7 @@ import { TEST_COST } from '../auth/secrets';
 import { Platform } from '../platform';
 import { openEmbeddedStorage } from '../storage/open';
 import type { AuditEntry } from '../storage/ports';
-import { createTestDb, fakeClock, silentLogger, T0, type TestDb, tempDir } from '../testing/fixtures';
+import { createTestDb, fakeClock, silentLogger, T0, type TestDb, tempDir, testConfig } from '../testing/fixtures';
 import { DeviceIncidentRecorder, GATEWAY_ACTOR, INCIDENT_ACTIONS } from './device-incidents';
 
 /** Reads (the store) until `until` holds; fails after 3 s. */
@@ -103,16 +103,7 @@ describe('through the platform', () => {
     cleanup = dir.cleanup;
     const logger = silentLogger();
     platform = new Platform({
-      config: {
-        dataDir: dir.dir,
-        host: '127.0.0.1',
-        httpPort: 0,
-        mqttPort: 0,
-        mqttWsPort: null,
-        logLevel: 'silent',
-        databaseUrl: null,
-        journalUrl: null,
-      },
+      config: testConfig(dir.dir),
       logger,
       storage: openEmbeddedStorage(dir.dir, logger),
       clock,

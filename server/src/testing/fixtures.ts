@@ -18,6 +18,7 @@ import type {
 import Database from 'libsql';
 import pino, { type Logger } from 'pino';
 import { hashSecret, TEST_COST } from '../auth/secrets';
+import type { Config } from '../config';
 import type { LogConsumer } from '../logs/log.consumer';
 import { DATABASE_FILE, JOURNAL_FILE, openEmbeddedStorage, type Storage } from '../storage/open';
 import type { AlertStreamEntry, ResidentRecord, StateStore } from '../storage/ports';
@@ -42,6 +43,21 @@ export function fakeClock(start = T0): FakeClock {
 }
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
+
+/** A platform's configuration for a test: loopback, free ports, no WebSocket, embedded storage unless patched. */
+export function testConfig(dataDir: string, patch: Partial<Config> = {}): Config {
+  return {
+    dataDir,
+    host: '127.0.0.1',
+    httpPort: 0,
+    mqttPort: 0,
+    mqttWsPort: null,
+    logLevel: 'silent',
+    databaseUrl: null,
+    journalUrl: null,
+    ...patch,
+  };
+}
 
 /** A temp dir removed by `cleanup`. */
 export function tempDir(): { dir: string; cleanup: () => void } {

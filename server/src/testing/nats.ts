@@ -4,11 +4,13 @@
  * sleeps. It can be stopped (killed, as a crash would) and started again on the same port and
  * store, to test what survives. Nothing here is used in production.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface NatsTestServer {
   /** `nats://127.0.0.1:<port>`, stable across `stop`/`start`. */
@@ -136,5 +138,20 @@ export async function startNatsServer(): Promise<NatsTestServer> {
       process.removeListener('exit', onExit);
       rmSync(storeDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** One nats-server for the test file: started before its tests, stopped and removed after. */
+export function useNatsServer(): () => NatsTestServer {
+  let server: NatsTestServer | undefined;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  }, 30_000);
+  afterAll(async () => {
+    await server?.close();
+  }, 30_000);
+  return () => {
+    if (!server) throw new Error('nats-server is not running: call useNatsServer() at the top of the file');
+    return server;
   };
 }

@@ -7,22 +7,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmPartitions } from '@carecircle/protocol';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from '../../auth/secrets';
 import type { Config } from '../../config';
 import { Platform } from '../../platform';
-import { deferred, silentLogger, tempDir } from '../../testing/fixtures';
+import { deferred, silentLogger, tempDir, testConfig } from '../../testing/fixtures';
 import { pressSos } from '../../testing/mqtt-device';
-import { type NatsTestServer, startNatsServer } from '../../testing/nats';
+import { useNatsServer } from '../../testing/nats';
 import { usePostgres } from '../../testing/postgres';
 import { DATABASE_FILE, JOURNAL_FILE, openStorage } from '../open';
 
 const postgres = usePostgres();
-let nats: NatsTestServer;
-beforeAll(async () => {
-  nats = await startNatsServer();
-});
-afterAll(() => nats.close());
+const nats = useNatsServer();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -35,18 +31,9 @@ describe('the platform on PostgreSQL and NATS JetStream', () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const logger = silentLogger();
-    const config: Config = {
-      dataDir: dir.dir,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      mqttWsPort: null,
-      logLevel: 'silent',
-      databaseUrl: database.url,
-      journalUrl: nats.url,
-    };
+    const config: Config = testConfig(dir.dir, { databaseUrl: database.url, journalUrl: nats().url });
     const storage = await openStorage(config, logger);
-    expect(storage.describe).toContain(`(journal NATS JetStream ${nats.url})`);
+    expect(storage.describe).toContain(`(journal NATS JetStream ${nats().url})`);
     const platform = new Platform({ config, logger, storage, hashCost: TEST_COST });
     cleanups.push(() => platform.stop());
     const p = platform.provisioning;

@@ -7,24 +7,19 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmPartitions } from '@carecircle/protocol';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ALERT_ENGINE_CONSUMER } from '../../alerts/alert.engine';
 import { DEVICE_KEY_FILE } from '../../auth/device-secrets';
 import { TEST_COST } from '../../auth/secrets';
-import type { Config } from '../../config';
 import { Platform } from '../../platform';
-import { silentLogger, tempDir } from '../../testing/fixtures';
+import { silentLogger, tempDir, testConfig } from '../../testing/fixtures';
 import { pressSos } from '../../testing/mqtt-device';
-import { type NatsTestServer, startNatsServer } from '../../testing/nats';
+import { useNatsServer } from '../../testing/nats';
 import { usePostgres } from '../../testing/postgres';
 import { openStorage } from '../open';
 
 const postgres = usePostgres();
-let nats: NatsTestServer;
-beforeAll(async () => {
-  nats = await startNatsServer();
-});
-afterAll(() => nats.close());
+const nats = useNatsServer();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -36,16 +31,7 @@ describe('two servers sharing PostgreSQL and JetStream', () => {
     const database = await postgres().createDatabase();
     const dirs = [tempDir(), tempDir()];
     for (const d of dirs) cleanups.push(d.cleanup);
-    const config = (dataDir: string): Config => ({
-      dataDir,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      mqttWsPort: null,
-      logLevel: 'silent',
-      databaseUrl: database.url,
-      journalUrl: nats.url,
-    });
+    const config = (dataDir: string) => testConfig(dataDir, { databaseUrl: database.url, journalUrl: nats().url });
     const start = async (dataDir: string) => {
       const storage = await openStorage(config(dataDir), silentLogger());
       const platform = new Platform({ config: config(dataDir), logger: silentLogger(), storage, hashCost: TEST_COST });

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_COST } from '../../auth/secrets';
 import type { Config } from '../../config';
 import { Platform } from '../../platform';
-import { deferred, silentLogger, tempDir } from '../../testing/fixtures';
+import { deferred, silentLogger, tempDir, testConfig } from '../../testing/fixtures';
 import { pressSos } from '../../testing/mqtt-device';
 import { usePostgres } from '../../testing/postgres';
 import { DATABASE_FILE, JOURNAL_FILE, openStorage, type Storage } from '../open';
@@ -84,16 +84,7 @@ describe('the platform on PostgreSQL', () => {
     const database = await server().createDatabase();
     const dir = dataDir();
     const logger = silentLogger();
-    const config: Config = {
-      dataDir: dir,
-      host: '127.0.0.1',
-      httpPort: 0,
-      mqttPort: 0,
-      mqttWsPort: null,
-      logLevel: 'silent',
-      databaseUrl: database.url,
-      journalUrl: null,
-    };
+    const config: Config = testConfig(dir, { databaseUrl: database.url });
     const storage: Storage = await openStorage(config, logger);
     const platform = new Platform({ config, logger, storage, hashCost: TEST_COST });
     cleanups.push(() => platform.stop());
