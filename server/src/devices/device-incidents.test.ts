@@ -14,20 +14,19 @@ import { TEST_COST } from '../auth/secrets';
 import { Platform } from '../platform';
 import { openEmbeddedStorage } from '../storage/open';
 import type { AuditEntry } from '../storage/ports';
-import { createTestDb, fakeClock, silentLogger, T0, type TestDb, tempDir, testConfig } from '../testing/fixtures';
+import {
+  createTestDb,
+  eventually,
+  fakeClock,
+  silentLogger,
+  T0,
+  type TestDb,
+  tempDir,
+  testConfig,
+} from '../testing/fixtures';
 import { DeviceIncidentRecorder, GATEWAY_ACTOR, INCIDENT_ACTIONS } from './device-incidents';
 
 /** Reads (the store) until `until` holds; fails after 3 s. */
-async function eventually<T>(read: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const value = await read();
-    if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('DeviceIncidentRecorder', () => {
   let db: TestDb;
   let recorder: DeviceIncidentRecorder;

@@ -31,7 +31,7 @@ import { createPgStateStore } from './pg/state-store';
 import type { DevicesRepository, StateStore } from './ports';
 import { SqlDeadLetters } from './sql/dead-letters';
 import { SqlDevicesRepository } from './sql/devices.repository';
-import { type JournalStats, SqlJournal } from './sql/journal';
+import { appendFailureSample, type JournalStats, SqlJournal } from './sql/journal';
 import { journalMigrations } from './sql/journal.migrations';
 import { SqlReadingStore } from './sql/reading-store';
 import type { Tables } from './sql/schema';
@@ -78,12 +78,7 @@ class MeteredSqlJournal extends SqlJournal {
         type: 'counter',
         values: [{ value: this.stats.batches }],
       },
-      {
-        name: 'carecircle_journal_append_failures_total',
-        help: 'Journal appends that failed (the device was not acknowledged and resends)',
-        type: 'counter',
-        values: [{ value: this.stats.failures }],
-      },
+      appendFailureSample(this.stats),
     ];
   }
 }
@@ -102,7 +97,7 @@ function openEmbeddedJournal(dataDir: string, log: Logger) {
   });
   return {
     journal,
-    file: journalDb.file,
+    describe: journalDb.file,
     async close() {
       await journal.close();
       await journalReader.close();
@@ -123,26 +118,20 @@ export async function openStorage(
 ): Promise<Storage> {
   if (config.databaseUrl === null && config.journalUrl === null) return openEmbeddedStorage(config.dataDir, logger);
   const log = logger.child({ module: 'storage' });
+  const { databaseUrl, journalUrl } = config;
   // The servers first, so that a refused URL leaves nothing open behind it.
   const opened: { close(): Promise<void> }[] = [];
   try {
-    const pg = config.databaseUrl === null ? null : await openPostgres(config.databaseUrl, logger);
+    const pg = databaseUrl === null ? null : await openPostgres(databaseUrl, logger);
     if (pg) opened.push(pg);
-    const jetstream =
-      config.journalUrl === null ? null : await openJetStreamJournal({ url: config.journalUrl, logger });
+    const jetstream = journalUrl === null ? null : await openJetStreamPart(journalUrl, logger);
     if (jetstream) opened.push(jetstream);
     const state = pg ? postgresState(pg, config.dataDir, log) : embeddedState(config.dataDir, log);
     opened.push(state);
     // Leases only where every server sees the same journal and the same offsets.
-    const leases = pg && jetstream && config.databaseUrl ? new PgAdvisoryLeases(config.databaseUrl, log) : null;
+    const leases = databaseUrl !== null && jetstream ? new PgAdvisoryLeases(databaseUrl, log) : null;
     if (leases) opened.push(leases);
-    const journal = jetstream
-      ? {
-          journal: jetstream,
-          describe: `NATS JetStream ${redactUrls(config.journalUrl ?? '')}`,
-          close: () => jetstream.close(),
-        }
-      : embeddedJournalPart(config.dataDir, log);
+    const journal = jetstream ?? openEmbeddedJournal(config.dataDir, log);
     return {
       ...state.parts,
       journal: journal.journal,
@@ -160,10 +149,15 @@ export async function openStorage(
   }
 }
 
+async function openJetStreamPart(url: string, logger: Logger) {
+  const journal = await openJetStreamJournal({ url, logger });
+  return { journal, describe: `NATS JetStream ${redactUrls(url)}`, close: () => journal.close() };
+}
+
 /** The embedded storage (SQLite files in `dataDir`), opened at once. */
 export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const log = logger.child({ module: 'storage' });
-  const journal = embeddedJournalPart(dataDir, log);
+  const journal = openEmbeddedJournal(dataDir, log);
   carryJournalOver(join(dataDir, DATABASE_FILE), join(dataDir, JOURNAL_FILE), log);
   const state = embeddedState(dataDir, log);
   return {
@@ -244,11 +238,6 @@ function statePart(p: {
       await p.store.close();
     },
   };
-}
-
-function embeddedJournalPart(dataDir: string, log: Logger) {
-  const journal = openEmbeddedJournal(dataDir, log);
-  return { journal: journal.journal, describe: journal.file, close: () => journal.close() };
 }
 
 /**

@@ -204,6 +204,22 @@ export function entries(events: readonly DeviceEvent[], firstOffset = 1) {
   return events.map((event, i) => ({ partition: 0, offset: firstOffset + i, event }));
 }
 
+/** Reads until `until` holds for what it read, failing after `timeoutMs`; answers that value. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  until: (value: T) => boolean,
+  what: string,
+  timeoutMs = 3_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Resolves with the value passed to `resolve`; for handlers a test holds open. */
 export function deferred<T = void>() {
   let resolve!: (v: T) => void;

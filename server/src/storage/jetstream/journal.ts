@@ -43,7 +43,7 @@ import { isAlarmKind, journalPartition } from '@carecircle/protocol';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { JournalStats } from '../sql/journal';
+import { appendFailureSample, type JournalStats } from '../sql/journal';
 import { notifyEach } from '../sql/notify';
 import { StreamCursors } from './cursors';
 import { ensureStream, parseUrl, streamConfig } from './streams';
@@ -228,12 +228,7 @@ export class JetStreamJournal implements Journal {
         type: 'counter',
         values: [{ value: this.stats.batches }],
       },
-      {
-        name: 'carecircle_journal_append_failures_total',
-        help: 'Journal appends that failed (the device was not acknowledged and resends)',
-        type: 'counter',
-        values: [{ value: this.stats.failures }],
-      },
+      appendFailureSample(this.stats),
       {
         name: 'carecircle_journal_publishes_in_flight',
         help: 'Journal appends published and waiting for their PubAck',

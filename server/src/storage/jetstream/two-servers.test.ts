@@ -12,7 +12,7 @@ import { ALERT_ENGINE_CONSUMER } from '../../alerts/alert.engine';
 import { DEVICE_KEY_FILE } from '../../auth/device-secrets';
 import { TEST_COST } from '../../auth/secrets';
 import { Platform } from '../../platform';
-import { silentLogger, tempDir, testConfig } from '../../testing/fixtures';
+import { eventually, silentLogger, tempDir, testConfig } from '../../testing/fixtures';
 import { pressSos } from '../../testing/mqtt-device';
 import { useNatsServer } from '../../testing/nats';
 import { usePostgres } from '../../testing/postgres';
@@ -76,11 +76,12 @@ describe('two servers sharing PostgreSQL and JetStream', () => {
     // The first server stops and gives its leases back; the second takes them on its next try.
     await one.stop();
     await pressSos(two.ports.mqttPort, buttonB.device.id, buttonB.secret);
-    const deadline = Date.now() + 10_000;
-    while ((await two.platform.store.alerts.list({ limit: 10 })).length < 2) {
-      if (Date.now() > deadline) throw new Error('the second server did not take over the alert engine');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      () => two.platform.store.alerts.list({ limit: 10 }),
+      (alerts) => alerts.length === 2,
+      'the second server to take over the alert engine',
+      10_000,
+    );
     expect(holds(two)).toBe(true);
     await two.platform.idle();
     const alerts = await two.platform.store.alerts.list({ limit: 10 });

@@ -21,6 +21,7 @@ import {
   type Journal,
   type JournalEntry,
   journalPartition,
+  type MetricSample,
 } from '@carecircle/protocol';
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Logger } from 'pino';
@@ -32,6 +33,16 @@ import type { Tables } from './schema';
 const ROWS_PER_INSERT = 200;
 /** Events per write transaction: what an SOS arriving during a write may wait behind. */
 export const MAX_BATCH = 1000;
+
+/** What every journal adapter reports of its failed appends, under one metric name. */
+export function appendFailureSample(stats: JournalStats): MetricSample {
+  return {
+    name: 'carecircle_journal_append_failures_total',
+    help: 'Journal appends that failed (the device was not acknowledged and resends)',
+    type: 'counter',
+    values: [{ value: stats.failures }],
+  };
+}
 
 export interface JournalOptions {
   /** Routine partitions (sites are spread over them); as many alarm partitions follow. */
