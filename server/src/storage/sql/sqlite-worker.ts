@@ -68,7 +68,8 @@ export class SqliteWorker {
     // The thread keeps the process alive only while a statement is under way.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', (err) => this.fail(err));
+    // What the thread threw comes across serialised: a binding's error may arrive as a plain object.
+    this.worker.on('error', (err: unknown) => this.fail(asError(err)));
     this.worker.on('exit', (code) => {
       if (this.closing === null) this.fail(new Error(`SQLite worker for ${file} exited (code ${code})`));
     });
@@ -145,6 +146,14 @@ export class SqliteWorker {
     }
     return this.closing;
   }
+}
+
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const e = (err ?? {}) as { message?: unknown; code?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const message = typeof e.message === 'string' ? e.message : code ? `SQLite worker failed: ${code}` : String(err);
+  return new SqliteWorkerError(message, code);
 }
 
 function resultOf(reply: StatementReply | Reply): QueryResult<unknown> {

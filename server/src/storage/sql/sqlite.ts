@@ -66,7 +66,9 @@ export function openSqlite(
   // WAL with synchronous=FULL: a committed transaction is on disk (fsync of the WAL) before
   // commit returns. That is what lets the gateway send a PUBACK after a journal append. Work
   // that is rebuilt from the journal after a crash opts out per transaction (`derived` below).
-  const pragmas = ['PRAGMA synchronous = FULL', 'PRAGMA foreign_keys = ON', `PRAGMA busy_timeout = ${busyTimeoutMs}`];
+  // busy_timeout first: a statement before it (even a pragma, on a connection opening while
+  // another holds a lock) fails with SQLITE_BUSY at once instead of waiting.
+  const pragmas = [`PRAGMA busy_timeout = ${busyTimeoutMs}`, 'PRAGMA synchronous = FULL', 'PRAGMA foreign_keys = ON'];
   if (options.reader) pragmas.push('PRAGMA query_only = ON');
   else {
     mkdirSync(dirname(file), { recursive: true });
