@@ -128,6 +128,9 @@ const LogHealthSchema = Type.Object({
   consumers: Type.Record(Type.String(), Type.Object({ offset: Type.Integer(), lag: Type.Integer() })),
 });
 
+/** What a CareCircle process runs (`CARECIRCLE_ROLE`; the server's config.ts says what each is). */
+export const PROCESS_ROLES = ['all', 'gateway', 'server'] as const;
+
 export const HealthResponseSchema = Type.Object({
   /**
    * `failing` (HTTP 503): alarms cannot get through — the database or the journal cannot write,
@@ -137,10 +140,13 @@ export const HealthResponseSchema = Type.Object({
   status: Type.Enum(HEALTH_STATUSES),
   reasons: Type.Array(Type.String()),
   version: Type.String(),
+  /** What this process runs: its checks and its logs' consumers are its own. */
+  role: Type.Enum(PROCESS_ROLES),
   uptimeSeconds: Type.Number(),
   checks: Type.Object({
     database: Type.Boolean(),
-    gateway: Type.Boolean(),
+    /** Null in the `server` role, which takes no device connections. */
+    gateway: Type.Union([Type.Boolean(), Type.Null()]),
     /** False while the journal's last write failed (a full disk, say) and none has succeeded since. */
     journal: Type.Boolean(),
   }),

@@ -13,6 +13,7 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { DEVICE_KEY_FILE } from '../src/auth/device-secrets';
 import { TEST_COST } from '../src/auth/secrets';
 import type { Config } from '../src/config';
 import { Platform } from '../src/platform';
@@ -138,6 +139,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cc-bench-puback-'));
 const host = machine(dir);
 const logger = pino({ level: 'silent' });
 const config: Config = {
+  role: 'all',
   dataDir: dir,
   host: '127.0.0.1',
   httpPort: 0,
@@ -146,6 +148,7 @@ const config: Config = {
   logLevel: 'silent',
   databaseUrl: null,
   journalUrl: null,
+  deviceKeyFile: join(dir, DEVICE_KEY_FILE),
 };
 const storage = await openStorage(config, logger);
 const platform = new Platform({ config, logger, storage, hashCost: TEST_COST });

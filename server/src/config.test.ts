@@ -17,6 +17,7 @@ function errorOf(env: NodeJS.ProcessEnv): ConfigError {
 describe('loadConfig', () => {
   it('has working defaults', () => {
     expect(loadConfig({}, CWD)).toEqual({
+      role: 'all',
       dataDir: resolve(CWD, 'data'),
       host: '127.0.0.1',
       httpPort: 8080,
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       databaseUrl: null,
       journalUrl: null,
+      deviceKeyFile: resolve(CWD, 'data/device-secret.key'),
     });
   });
 
@@ -40,11 +42,14 @@ describe('loadConfig', () => {
           CARECIRCLE_LOG_LEVEL: 'debug',
           CARECIRCLE_DATABASE_URL: ' postgres://carecircle:s3cret@db.internal:5432/carecircle ',
           CARECIRCLE_JOURNAL_URL: 'nats://n1:4222,nats://n2:4222',
+          CARECIRCLE_ROLE: 'gateway',
+          CARECIRCLE_DEVICE_KEY_FILE: 'secrets/device.key',
           PATH: '/usr/bin',
         },
         CWD,
       ),
     ).toEqual({
+      role: 'gateway',
       dataDir: resolve(CWD, 'var/db'),
       host: '0.0.0.0',
       httpPort: 0,
@@ -53,6 +58,29 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       databaseUrl: 'postgres://carecircle:s3cret@db.internal:5432/carecircle',
       journalUrl: 'nats://n1:4222,nats://n2:4222',
+      deviceKeyFile: resolve(CWD, 'secrets/device.key'),
+    });
+  });
+
+  describe('CARECIRCLE_ROLE', () => {
+    it('is all, gateway or server', () => {
+      const err = errorOf({ CARECIRCLE_ROLE: 'broker' });
+      expect(err.variable).toBe('CARECIRCLE_ROLE');
+      expect(err.message).toContain('all, gateway, server');
+    });
+
+    it.each(['gateway', 'server'])('%s needs the shared journal and state', (role) => {
+      const shared = {
+        CARECIRCLE_DATABASE_URL: 'postgres://db/carecircle',
+        CARECIRCLE_JOURNAL_URL: 'nats://n1:4222',
+      };
+      expect(loadConfig({ CARECIRCLE_ROLE: role, ...shared }, CWD).role).toBe(role);
+      for (const missing of Object.keys(shared)) {
+        const env = { CARECIRCLE_ROLE: role, ...shared, [missing]: '' };
+        const err = errorOf(env);
+        expect(err.variable).toBe('CARECIRCLE_ROLE');
+        expect(err.message).toContain('CARECIRCLE_JOURNAL_URL (NATS JetStream) and CARECIRCLE_DATABASE_URL');
+      }
     });
   });
 

@@ -3,9 +3,21 @@
  * Every setting is prefixed `CARECIRCLE_`; a bad value stops start-up with a message that names
  * the variable.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PROCESS_ROLES } from '@carecircle/protocol';
+import { DEVICE_KEY_FILE } from './auth/device-secrets';
+
+/**
+ * What a process runs (`CARECIRCLE_ROLE`): `all` (the default) the gateway, the consumers and the
+ * HTTP API in one process; `gateway` only MQTT intake (stateless: any gateway accepts any device,
+ * behind a TCP load balancer) with health and metrics over HTTP; `server` the consumers, the API,
+ * the dashboard and the live push, no MQTT. The split roles share the journal (JetStream) and
+ * the state (PostgreSQL) with the other processes.
+ */
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
 
 export interface Config {
+  role: ProcessRole;
   dataDir: string;
   host: string;
   httpPort: number;
@@ -25,6 +37,13 @@ export interface Config {
    * logs in); `null` keeps the embedded `journal.db`. Show it only through `redactUrls`.
    */
   journalUrl: string | null;
+  /**
+   * `CARECIRCLE_DEVICE_KEY_FILE`: the key device secrets are checked with (auth/device-secrets.ts),
+   * made on first use; default `device-secret.key` in the data dir. Every server and the CLI
+   * sharing a database must use the same key (a copy of this file): a server holding another is
+   * refused at start.
+   */
+  deviceKeyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     'CARECIRCLE_LOG_LEVEL',
     'CARECIRCLE_DATABASE_URL',
     'CARECIRCLE_JOURNAL_URL',
+    'CARECIRCLE_DEVICE_KEY_FILE',
+    'CARECIRCLE_ROLE',
     ...Object.keys(NOT_YET),
   ]);
   for (const name of Object.keys(env)) {
@@ -164,16 +185,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
     throw new ConfigError('CARECIRCLE_HOST', `must be a host name or IP address, got ${JSON.stringify(host)}`);
   }
-  const dataDir = env.CARECIRCLE_DATA_DIR?.trim() || './data';
+  const dataDir = resolve(cwd, env.CARECIRCLE_DATA_DIR?.trim() || './data');
+  const keyFile = env.CARECIRCLE_DEVICE_KEY_FILE?.trim();
   const wsRaw = env.CARECIRCLE_MQTT_WS_PORT?.trim();
+  const role = (env.CARECIRCLE_ROLE?.trim() || 'all') as ProcessRole;
+  if (!PROCESS_ROLES.includes(role)) {
+    throw new ConfigError('CARECIRCLE_ROLE', `must be one of ${PROCESS_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+  }
+  const shared = { databaseUrl: databaseUrl(env), journalUrl: journalUrl(env) };
+  if (role !== 'all' && (shared.databaseUrl === null || shared.journalUrl === null)) {
+    throw new ConfigError(
+      'CARECIRCLE_ROLE',
+      `${role} runs beside other processes and shares the journal and the state with them: set CARECIRCLE_JOURNAL_URL (NATS JetStream) and CARECIRCLE_DATABASE_URL (PostgreSQL), or use the role all`,
+    );
+  }
   return {
-    dataDir: resolve(cwd, dataDir),
+    role,
+    dataDir,
     host,
     httpPort: port(env, 'CARECIRCLE_HTTP_PORT', 8080)!,
     mqttPort: port(env, 'CARECIRCLE_MQTT_PORT', 1883)!,
     mqttWsPort: wsRaw === 'off' ? null : port(env, 'CARECIRCLE_MQTT_WS_PORT', 8083),
     logLevel: logLevel as Config['logLevel'],
-    databaseUrl: databaseUrl(env),
-    journalUrl: journalUrl(env),
+    ...shared,
+    deviceKeyFile: keyFile ? resolve(cwd, keyFile) : join(dataDir, DEVICE_KEY_FILE),
   };
 }

@@ -26,6 +26,7 @@ import { DEVICE_CACHE_TTL_MS, StoreDeviceDirectory } from './devices/device-dire
 import { DeviceIncidentRecorder } from './devices/device-incidents';
 import { type App, buildServer } from './http/app';
 import { LogConsumer, type LogConsumerOptions, type LogHandler } from './logs/log.consumer';
+import { ProcessOffsets } from './logs/process-offsets';
 import { renderPrometheus } from './metrics';
 import { ProvisioningService } from './provisioning/provisioning.service';
 import { LIVE_PUSH_CONSUMER, LivePush } from './realtime/live-push';
@@ -80,7 +81,8 @@ export interface PlatformOptions {
 
 export interface Listening {
   httpPort: number;
-  mqttPort: number;
+  /** Null in the `server` role, which takes no device connections. */
+  mqttPort: number | null;
   mqttWsPort: number | null;
 }
 
@@ -114,6 +116,8 @@ export class Platform {
       DEVICE_CACHE_TTL_MS,
       opts.storage.deviceReads,
     );
+    // Another server disabled a device or rotated its secret: forget it here at once.
+    opts.storage.changes?.onDeviceChanged((id) => directory.invalidate(id));
     this.provisioning = new ProvisioningService({
       store,
       clock: this.clock,
@@ -145,39 +149,48 @@ export class Platform {
         ...(opts.storage.leases ? { leases: opts.storage.leases } : {}),
         ...extra,
       });
-    this.journalConsumers = [
-      // The engine commits its offset in its own unit of work, with the alerts it changed. The
-      // alarm lane goes first: between any two batches of readings it looks for an SOS.
-      journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, {
-        batchSize: 200,
-        commit: 'handler',
-        urgent: alarmPartitions(journal.partitions),
-      }),
-      // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
-      // the event loop to the PUBACKs and the alert engine — but not too large: the engine's
-      // unit of work waits for the sink's transaction on the one state connection. Its points are written before its
-      // offset: after a crash the last batch is written again, and a rewritten point replaces
-      // itself (ReadingStore), so nothing is doubled.
-      journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 500, lingerMs: 100 }),
-    ];
+    const role = opts.config.role;
+    this.journalConsumers =
+      role === 'gateway'
+        ? []
+        : [
+            // The engine commits its offset in its own unit of work, with the alerts it changed. The
+            // alarm lane goes first: between any two batches of readings it looks for an SOS.
+            journalConsumer(ALERT_ENGINE_CONSUMER, this.alertEngine, {
+              batchSize: 200,
+              commit: 'handler',
+              urgent: alarmPartitions(journal.partitions),
+            }),
+            // Time series may trail by a tenth of a second; fewer, larger writes leave the disk and
+            // the event loop to the PUBACKs and the alert engine — but not too large: the engine's
+            // unit of work waits for the sink's transaction on the one state connection. Its points are written before its
+            // offset: after a crash the last batch is written again, and a rewritten point replaces
+            // itself (ReadingStore), so nothing is doubled.
+            journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 500, lingerMs: 100 }),
+          ];
     const live = new LivePush({ store, audience: () => this.requireApp().realtime });
-    const streamConsumer = (name: string, handler: LogHandler<AlertStreamEntry>, commitEveryMs = 0) =>
+    const streamConsumer = (name: string, handler: LogHandler<AlertStreamEntry>, shared: boolean) =>
       new LogConsumer<AlertStreamEntry>({
         name,
         logName: 'alerts',
         log: store.alertLog,
-        offsets: store.offsets,
+        offsets: shared ? store.offsets : new ProcessOffsets((_log, p) => store.alertLog.head(p)),
         handler,
         commit: 'after',
-        commitEveryMs,
         logger: this.logger.child({ module: name }),
+        ...(shared && opts.storage.leases ? { leases: opts.storage.leases } : {}),
       });
-    this.streamConsumers = [
-      // The push is on the alarm path: its offset is saved once a second, not with a durable write
-      // per alert. After a crash it pushes up to a second again, to sockets that never saw it.
-      streamConsumer(LIVE_PUSH_CONSUMER, live, 1000),
-      ...(opts.subscribers ?? []).map(({ name, handler }) => streamConsumer(name, handler)),
-    ];
+    this.streamConsumers =
+      role === 'gateway'
+        ? []
+        : [
+            // Every server pushes every change to its own sockets, from where the stream stood when it
+            // started (a position of its own, not leased): a staff screen on any server hears an alert
+            // raised on any other. It writes no offset on the alarm path.
+            streamConsumer(LIVE_PUSH_CONSUMER, live, false),
+            // Work on the alert stream is shared: each partition has one holder among the servers.
+            ...(opts.subscribers ?? []).map(({ name, handler }) => streamConsumer(name, handler, true)),
+          ];
     this.gateway = createGateway({
       devices: directory,
       journal,
@@ -209,6 +222,8 @@ export class Platform {
       logger: this.logger,
       dashboardDir: this.opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR,
       version: VERSION,
+      // A gateway answers its load balancer and Prometheus; people use the servers.
+      surface: config.role === 'gateway' ? 'ops' : 'full',
     });
     await Promise.all(this.consumers().map((c) => c.start()));
     try {
@@ -221,19 +236,21 @@ export class Platform {
     }
     const address = this.app.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-    let mqtt: { mqttPort: number; wsPort: number | null };
-    try {
-      mqtt = await this.gateway.listen({
-        host: config.host,
-        mqttPort: config.mqttPort,
-        ...(config.mqttWsPort !== null ? { wsPort: config.mqttWsPort } : {}),
-      });
-    } catch (err) {
-      await this.stop();
-      throw err;
+    let mqtt: { mqttPort: number | null; wsPort: number | null } = { mqttPort: null, wsPort: null };
+    if (config.role !== 'server') {
+      try {
+        mqtt = await this.gateway.listen({
+          host: config.host,
+          mqttPort: config.mqttPort,
+          ...(config.mqttWsPort !== null ? { wsPort: config.mqttWsPort } : {}),
+        });
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
     }
     this.listening = { httpPort, mqttPort: mqtt.mqttPort, mqttWsPort: mqtt.wsPort };
-    this.logger.info({ ...this.listening, storage: this.storage.describe }, 'CareCircle is up');
+    this.logger.info({ role: config.role, ...this.listening, storage: this.storage.describe }, 'CareCircle is up');
     return this.listening;
   }
 
@@ -268,13 +285,14 @@ export class Platform {
   async health(): Promise<HealthResponse> {
     const database = await this.store.healthy();
     const journalFailure = this.storage.journal.lastFailure;
-    const gateway = this.listening !== null;
+    const { role } = this.opts.config;
+    const gateway = role === 'server' ? null : this.listening !== null;
     const journal = await logHealth(database, this.storage.journal, this.journalConsumers);
     const alerts = await logHealth(database, this.store.alertLog, this.streamConsumers);
     const failing: string[] = [];
     if (!database) failing.push('database: not answering');
     if (journalFailure !== null) failing.push(`journal: cannot append (${journalFailure})`);
-    if (!gateway) failing.push('gateway: not listening for devices');
+    if (gateway === false) failing.push('gateway: not listening for devices');
     const degraded: string[] = [];
     const { waiting } = this.gateway.metrics().intake;
     if (waiting > 0) degraded.push(`gateway: intake held back (${waiting} routine publishes waiting for the journal)`);
@@ -290,6 +308,7 @@ export class Platform {
       status: failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok',
       reasons: [...failing, ...degraded],
       version: VERSION,
+      role,
       uptimeSeconds: Math.round((this.clock.now() - this.startedAt) / 1000),
       checks: { database, gateway, journal: journalFailure === null },
       journal,
@@ -310,7 +329,7 @@ export class Platform {
       ],
     };
     const sources: MetricSource[] = [
-      this.gateway,
+      ...(this.opts.config.role === 'server' ? [] : [this.gateway]),
       this.storage.journal,
       this.storage.deadLetters,
       this.alertEngine,

@@ -54,7 +54,7 @@ const code = await serve(process.env, {
     send({
       type: 'up',
       httpPort: ports.httpPort,
-      mqttPort: ports.mqttPort,
+      mqttPort: ports.mqttPort ?? 0, // role all: always listening
       pid: process.pid,
       limits: job.limits === 'raised' ? RAISED_LIMITS : null,
     });

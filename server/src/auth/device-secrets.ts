@@ -9,7 +9,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { verifySecret } from './secrets';
 
 export const DEVICE_KEY_FILE = 'device-secret.key';
@@ -32,14 +32,29 @@ export class DeviceSecrets {
    * `wx`, so a CLI and a platform starting together agree on one key.
    */
   static forDataDir(dataDir: string): DeviceSecrets {
-    const file = join(dataDir, DEVICE_KEY_FILE);
-    mkdirSync(dataDir, { recursive: true });
+    return DeviceSecrets.fromFile(join(dataDir, DEVICE_KEY_FILE));
+  }
+
+  /** The key in `file` (`CARECIRCLE_DEVICE_KEY_FILE`), made there on first use like `forDataDir`. */
+  static fromFile(file: string): DeviceSecrets {
+    mkdirSync(dirname(file), { recursive: true });
     try {
       writeFileSync(file, randomBytes(KEY_BYTES).toString('base64url'), { flag: 'wx', mode: 0o600 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     return new DeviceSecrets(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url'));
+  }
+
+  /**
+   * A check value of the key that tells two keys apart without revealing either (an HMAC of a
+   * fixed label), recorded in a shared state so that a server holding another key is refused.
+   */
+  fingerprint(): string {
+    return createHmac('sha256', this.key)
+      .update('carecircle device-secret key check v1')
+      .digest('base64url')
+      .slice(0, 22);
   }
 
   hash(secret: Buffer | string): string {

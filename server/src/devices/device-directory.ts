@@ -1,8 +1,9 @@
 /**
  * The gateway's view of the device registry, backed by the state store. The gateway asks for
  * a device on every message, so records are cached briefly: a change made in this process
- * (provisioning) drops the entry at once; one made elsewhere (the CLI, another server) counts
- * within `ttlMs`.
+ * (provisioning) drops the entry at once, and so does one another server announced (a shared
+ * PostgreSQL state: `StateChanges`, wired by the platform); one nobody announces (the CLI on an
+ * embedded database) counts within `ttlMs`.
  */
 import type { Clock, DeviceDirectory, DeviceRecord } from '@carecircle/protocol';
 import type { DeviceSecrets } from '../auth/device-secrets';
@@ -17,6 +18,8 @@ function recordOf(row: DeviceState): DeviceRecord {
 export class StoreDeviceDirectory implements DeviceDirectory {
   private readonly cache = new Map<string, { record: DeviceRecord | null; until: number }>();
   private readonly lookups = new Map<string, Promise<DeviceRecord | null>>();
+  /** Counts invalidations, so a lookup that overlapped one does not cache what it read. */
+  private generation = 0;
 
   constructor(
     private readonly store: StateStore,
@@ -29,6 +32,7 @@ export class StoreDeviceDirectory implements DeviceDirectory {
 
   async verify(deviceId: string, secret: Buffer): Promise<DeviceRecord | null | false> {
     // Always from the store: a connect must see a rotated secret or a disabled device at once.
+    const generation = this.generation;
     const row = await this.reads.get(deviceId);
     if (!row) {
       // The same (cheap) work as a real check, so timing does not tell which ids exist.
@@ -39,7 +43,7 @@ export class StoreDeviceDirectory implements DeviceDirectory {
     if (check === 'invalid') return false;
     if (check === 'valid_legacy') await this.store.devices.setSecretHash(deviceId, this.secrets.hash(secret));
     const record = recordOf(row);
-    this.remember(deviceId, record);
+    if (generation === this.generation) this.remember(deviceId, record);
     return record;
   }
 
@@ -50,20 +54,31 @@ export class StoreDeviceDirectory implements DeviceDirectory {
     // must not queue hundreds of identical queries in front of a quiet device's SOS.
     const pending = this.lookups.get(deviceId);
     if (pending) return pending;
-    const lookup = this.reads
+    // A change heard while the lookup is under way may postdate what it read: then its answer
+    // serves the messages that asked, but is not kept.
+    const generation = this.generation;
+    const lookup: Promise<DeviceRecord | null> = this.reads
       .get(deviceId)
       .then((row) => {
         const record = row ? recordOf(row) : null;
-        this.remember(deviceId, record);
+        if (generation === this.generation) this.remember(deviceId, record);
         return record;
       })
-      .finally(() => this.lookups.delete(deviceId));
+      .finally(() => {
+        if (this.lookups.get(deviceId) === lookup) this.lookups.delete(deviceId);
+      });
     this.lookups.set(deviceId, lookup);
     return lookup;
   }
 
-  /** Forgets a device, so its next message reads it afresh. */
-  invalidate(deviceId: string): void {
+  /** Forgets a device (`null`: every device), so its next message reads it afresh. */
+  invalidate(deviceId: string | null): void {
+    this.generation++;
+    if (deviceId === null) {
+      this.cache.clear();
+      this.lookups.clear();
+      return;
+    }
     this.cache.delete(deviceId);
     this.lookups.delete(deviceId); // a lookup under way may have read the old record
   }

@@ -93,7 +93,7 @@ describe('DeviceIncidentRecorder', () => {
 describe('through the platform', () => {
   let cleanup: () => void;
   let platform: Platform;
-  let ports: { httpPort: number; mqttPort: number };
+  let ports: { httpPort: number; mqttPort: number | null };
   const clients = new Set<MqttClient>();
   const clock = fakeClock(T0);
 
@@ -201,7 +201,7 @@ describe('through the platform', () => {
     const w = await world();
     /** A raw CONNECT from another loopback address; resolves with the CONNACK return code. */
     const attempt = async (username: string) => {
-      const socket = tcpConnect({ host: '127.0.0.1', port: ports.mqttPort, localAddress: '127.0.0.2' });
+      const socket = tcpConnect({ host: '127.0.0.1', port: ports.mqttPort ?? 0, localAddress: '127.0.0.2' });
       const chunks: Buffer[] = [];
       socket.on('data', (c: Buffer) => chunks.push(c));
       socket.on('error', () => {});

@@ -57,6 +57,7 @@ describe('the HTTP app', () => {
         status: gateway ? 'ok' : 'failing',
         reasons: gateway ? [] : ['gateway: not listening for devices'],
         version: 'test',
+        role: 'all',
         uptimeSeconds: 3,
         checks: { database: true, gateway, journal: true },
         journal: { head: 7, consumers: { 'alert-engine': { offset: 7, lag: 0 } } },

@@ -43,6 +43,11 @@ export interface AppDeps {
   /** The built dashboard (dashboard/dist); not served when absent. */
   dashboardDir?: string;
   version: string;
+  /**
+   * `ops`: only health and metrics (a `gateway` process: a load balancer and Prometheus ask it;
+   * people and dashboards go to the servers). Default `full`.
+   */
+  surface?: 'full' | 'ops';
 }
 
 export async function buildServer(deps: AppDeps) {
@@ -116,12 +121,15 @@ export async function buildServer(deps: AppDeps) {
     }
   });
 
+  const full = deps.surface !== 'ops';
   await app.register(
     async (api) => {
-      await api.register(authRoutes, deps);
-      await api.register(alertRoutes, deps);
-      await api.register(residentRoutes, deps);
-      await api.register(deviceRoutes, deps);
+      if (full) {
+        await api.register(authRoutes, deps);
+        await api.register(alertRoutes, deps);
+        await api.register(residentRoutes, deps);
+        await api.register(deviceRoutes, deps);
+      }
       await api.register(healthRoutes, deps);
     },
     { prefix: API_PREFIX },
@@ -131,7 +139,7 @@ export async function buildServer(deps: AppDeps) {
     reply.type('text/plain; version=0.0.4').send(await deps.metrics()),
   );
 
-  if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
+  if (full && deps.dashboardDir && existsSync(deps.dashboardDir)) {
     // Vite names every built asset by its content hash, so a browser may keep it for good; the
     // page that names them must be asked for afresh, or a release would not reach the board.
     await app.register(fastifyStatic, {
@@ -158,6 +166,7 @@ export async function buildServer(deps: AppDeps) {
     );
   }
 
+  if (!full) return app;
   const realtime = attachRealtime({
     httpServer: app.server,
     auth: deps.auth,

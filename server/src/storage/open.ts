@@ -20,15 +20,16 @@ import type { DeadLetterStore, Journal, MetricSample, MetricSource } from '@care
 import type { Kysely } from 'kysely';
 import Database from 'libsql';
 import type { Logger } from 'pino';
-import { DeviceSecrets } from '../auth/device-secrets';
+import { DEVICE_KEY_FILE, DeviceSecrets } from '../auth/device-secrets';
 import type { PartitionLeases } from '../cluster/leases';
 import { type Config, redactUrls } from '../config';
 import type { ReadingStore } from '../timeseries/reading-store';
 import { openJetStreamJournal } from './jetstream/journal';
+import { PgChangeFeed } from './pg/changes';
 import { PgAdvisoryLeases } from './pg/leases';
 import { derivedPostgres, openPostgres, type PostgresDatabase } from './pg/postgres';
 import { createPgStateStore } from './pg/state-store';
-import type { DevicesRepository, StateStore } from './ports';
+import type { DevicesRepository, StateChanges, StateStore } from './ports';
 import { SqlDeadLetters } from './sql/dead-letters';
 import { SqlDevicesRepository } from './sql/devices.repository';
 import { appendFailureSample, type JournalStats, SqlJournal } from './sql/journal';
@@ -60,6 +61,8 @@ export interface Storage {
    * state (JetStream and PostgreSQL); null when this process is the only consumer.
    */
   leases: PartitionLeases | null;
+  /** Changes other servers make to the shared state (PostgreSQL); null when the state is this process's own. */
+  changes: StateChanges | null;
   /** What backs it, for the start-up log line. */
   describe: string;
   /** Closes everything, the journal first (it writes what is pending). */
@@ -113,10 +116,40 @@ function openEmbeddedJournal(dataDir: string, log: Logger) {
  * rejects, and start-up stops with the reason (never a URL's password).
  */
 export async function openStorage(
-  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'journalUrl'>,
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'journalUrl' | 'deviceKeyFile'>,
   logger: Logger,
 ): Promise<Storage> {
-  if (config.databaseUrl === null && config.journalUrl === null) return openEmbeddedStorage(config.dataDir, logger);
+  const storage = await openChosen(config, logger);
+  try {
+    await checkDeviceKey(storage, config.deviceKeyFile);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  return storage;
+}
+
+/**
+ * Refuses a device-secret key other than the one the state was first opened with: devices
+ * provisioned under one key cannot connect to a server holding another, and a server started
+ * with a fresh key by mistake would silently lock every device out.
+ */
+async function checkDeviceKey(storage: Storage, file: string): Promise<void> {
+  const mine = storage.deviceSecrets.fingerprint();
+  const recorded = await storage.store.recordKeyCheck('device-secret', mine, new Date().toISOString());
+  if (recorded !== mine) {
+    throw new Error(
+      `the device-secret key in ${file} (check ${mine}) is not the key this database was set up with (check ${recorded}); every server and the CLI sharing a database must use a copy of the same key file (CARECIRCLE_DEVICE_KEY_FILE)`,
+    );
+  }
+}
+
+async function openChosen(
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'journalUrl' | 'deviceKeyFile'>,
+  logger: Logger,
+): Promise<Storage> {
+  if (config.databaseUrl === null && config.journalUrl === null)
+    return openEmbeddedStorage(config.dataDir, logger, config.deviceKeyFile);
   const log = logger.child({ module: 'storage' });
   const { databaseUrl, journalUrl } = config;
   // The servers first, so that a refused URL leaves nothing open behind it.
@@ -126,7 +159,10 @@ export async function openStorage(
     if (pg) opened.push(pg);
     const jetstream = journalUrl === null ? null : await openJetStreamPart(journalUrl, logger);
     if (jetstream) opened.push(jetstream);
-    const state = pg ? postgresState(pg, config.dataDir, log) : embeddedState(config.dataDir, log);
+    const state =
+      pg && databaseUrl !== null
+        ? await postgresState(pg, databaseUrl, config.deviceKeyFile, log)
+        : embeddedState(config.dataDir, config.deviceKeyFile, log);
     opened.push(state);
     // Leases only where every server sees the same journal and the same offsets.
     const leases = databaseUrl !== null && jetstream ? new PgAdvisoryLeases(databaseUrl, log) : null;
@@ -155,11 +191,15 @@ async function openJetStreamPart(url: string, logger: Logger) {
 }
 
 /** The embedded storage (SQLite files in `dataDir`), opened at once. */
-export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
+export function openEmbeddedStorage(
+  dataDir: string,
+  logger: Logger,
+  deviceKeyFile = join(dataDir, DEVICE_KEY_FILE),
+): Storage {
   const log = logger.child({ module: 'storage' });
   const journal = openEmbeddedJournal(dataDir, log);
   carryJournalOver(join(dataDir, DATABASE_FILE), join(dataDir, JOURNAL_FILE), log);
-  const state = embeddedState(dataDir, log);
+  const state = embeddedState(dataDir, deviceKeyFile, log);
   return {
     ...state.parts,
     journal: journal.journal,
@@ -172,7 +212,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   };
 }
 
-type StateParts = Pick<Storage, 'deviceSecrets' | 'store' | 'deviceReads' | 'readings' | 'deadLetters'>;
+type StateParts = Pick<Storage, 'deviceSecrets' | 'store' | 'deviceReads' | 'readings' | 'deadLetters' | 'changes'>;
 
 interface StatePart {
   parts: StateParts;
@@ -181,7 +221,7 @@ interface StatePart {
 }
 
 /** `carecircle.db` with a read-only connection of its own for device lookups. */
-function embeddedState(dataDir: string, log: Logger): StatePart {
+function embeddedState(dataDir: string, deviceKeyFile: string, log: Logger): StatePart {
   const stateFile = join(dataDir, DATABASE_FILE);
   const sqlite = openSqlite(stateFile, log);
   const reader = openSqlite(stateFile, log, [], { reader: true });
@@ -194,42 +234,70 @@ function embeddedState(dataDir: string, log: Logger): StatePart {
       await sqlite.close();
     },
   });
-  return statePart({ dataDir, db: sqlite.db, derived, store, lookups: reader.db, describe: `SQLite ${sqlite.file}` });
+  return statePart({
+    deviceKeyFile,
+    db: sqlite.db,
+    derived,
+    store,
+    lookups: reader.db,
+    changes: null,
+    describe: `SQLite ${sqlite.file}`,
+  });
 }
 
-/** The state on PostgreSQL: one pool, which device lookups take connections of their own from. */
-function postgresState(pg: PostgresDatabase, dataDir: string, log: Logger): StatePart {
-  const store = createPgStateStore(pg, { logger: log });
-  // The store's close ends the pool the others share.
-  return statePart({
-    dataDir,
+/**
+ * The state on PostgreSQL: one pool, which device lookups take connections of their own from,
+ * and a session that hears what the other servers change (`PgChangeFeed`).
+ */
+async function postgresState(
+  pg: PostgresDatabase,
+  url: string,
+  deviceKeyFile: string,
+  log: Logger,
+): Promise<StatePart> {
+  const changes = new PgChangeFeed(url, log.child({ module: 'changes' }));
+  await changes.start();
+  const store = createPgStateStore(pg, { logger: log, changes });
+  const part = statePart({
+    deviceKeyFile,
     db: pg.db,
     derived: derivedPostgres,
     store,
     lookups: pg.db,
+    changes,
     describe: `PostgreSQL ${pg.describe}`,
   });
+  return {
+    ...part,
+    async close() {
+      // The store's close ends the pool the others share.
+      await part.close();
+      await changes.close();
+    },
+  };
 }
 
 /** The parts that live with the state, whichever engine holds it. */
 function statePart(p: {
-  dataDir: string;
+  deviceKeyFile: string;
   db: Kysely<Tables>;
   derived: DerivedTransaction;
   store: StateStore;
   /** Where device lookups go. */
   lookups: Kysely<Tables>;
+  changes: StateChanges | null;
   describe: string;
 }): StatePart {
   const readings = new SqlReadingStore(p.db, p.derived);
   const deadLetters = new SqlDeadLetters(p.db, undefined, p.derived);
   return {
     parts: {
-      deviceSecrets: DeviceSecrets.forDataDir(p.dataDir),
+      deviceSecrets: DeviceSecrets.fromFile(p.deviceKeyFile),
       store: p.store,
       deviceReads: new SqlDevicesRepository(p.lookups),
       readings,
       deadLetters,
+      changes: p.changes,
     },
     describe: p.describe,
     async close() {

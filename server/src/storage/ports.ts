@@ -314,6 +314,18 @@ export interface UnitOfWorkOptions {
   derived?: boolean;
 }
 
+/**
+ * Changes other processes made to a shared state (PostgreSQL: `PgChangeFeed`), for what a
+ * process caches of it. Absent when this process is the only one that opens the state.
+ */
+export interface StateChanges {
+  /**
+   * A device was enabled, disabled or given a new secret by any process. `null`: notices may
+   * have been missed (the feed reconnected): forget every device.
+   */
+  onDeviceChanged(listener: (deviceId: string | null) => void): () => void;
+}
+
 export interface StateStore extends Repositories {
   /**
    * Runs `fn` in one unit of work: all its changes commit together or none do. Readers of the
@@ -323,6 +335,12 @@ export interface StateStore extends Repositories {
   transaction<T>(fn: (tx: UnitOfWork) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
   /** The alert stream, for its consumers. */
   readonly alertLog: AlertStream;
+  /**
+   * Records `fingerprint` as the check of the key called `name` unless one is recorded, and
+   * answers the recorded one: this one, or the one the first server to start recorded. Every
+   * server sharing the state must hold the same keys (the device-secret key).
+   */
+  recordKeyCheck(name: string, fingerprint: string, at: string): Promise<string>;
   /**
    * True when `err` says the store itself is unavailable (busy, full, I/O, gone), so the work
    * should be retried later; false when the work itself is at fault.

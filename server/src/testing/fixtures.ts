@@ -2,6 +2,7 @@
  * Test fixtures: a real SQLite database in a fresh temp dir, a clock the test moves by hand,
  * and builders for the records and events the tests need. Nothing here is used in production.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type {
 } from '@carecircle/protocol';
 import Database from 'libsql';
 import pino, { type Logger } from 'pino';
+import { DEVICE_KEY_FILE } from '../auth/device-secrets';
 import { hashSecret, TEST_COST } from '../auth/secrets';
 import type { Config } from '../config';
 import type { LogConsumer } from '../logs/log.consumer';
@@ -47,6 +49,7 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 /** A platform's configuration for a test: loopback, free ports, no WebSocket, embedded storage unless patched. */
 export function testConfig(dataDir: string, patch: Partial<Config> = {}): Config {
   return {
+    role: 'all',
     dataDir,
     host: '127.0.0.1',
     httpPort: 0,
@@ -55,6 +58,7 @@ export function testConfig(dataDir: string, patch: Partial<Config> = {}): Config
     logLevel: 'silent',
     databaseUrl: null,
     journalUrl: null,
+    deviceKeyFile: join(dataDir, DEVICE_KEY_FILE),
     ...patch,
   };
 }
@@ -304,6 +308,7 @@ export async function createTestApp(
         status: 'ok',
         reasons: [],
         version: 'test',
+        role: 'all',
         uptimeSeconds: 0,
         checks: { database: await t.store.healthy(), gateway: true, journal: true },
         journal: { head: await t.journal.head(0), consumers: {} },

@@ -253,4 +253,15 @@ export const migrations: readonly Migration[] = [
     // Nothing to do: this database never held the journal (see the header).
     sql: '',
   },
+  {
+    version: 6,
+    name: 'a check of the device-secret key, so that a server holding another key is refused at start',
+    sql: `
+      CREATE TABLE key_checks (
+        name text COLLATE "C" PRIMARY KEY,
+        fingerprint text COLLATE "C" NOT NULL,
+        created_at text COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];

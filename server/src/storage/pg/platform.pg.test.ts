@@ -8,6 +8,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEVICE_KEY_FILE } from '../../auth/device-secrets';
 import { TEST_COST } from '../../auth/secrets';
 import type { Config } from '../../config';
 import { Platform } from '../../platform';
@@ -40,10 +41,7 @@ describe('openStorage with a database URL', () => {
   it('puts the state on PostgreSQL and the journal in the data dir, and never shows the password', async () => {
     const database = await server().createDatabase();
     const dir = dataDir();
-    const storage = await openStorage(
-      { dataDir: dir, databaseUrl: withPassword(database.url), journalUrl: null },
-      silentLogger(),
-    );
+    const storage = await openStorage(testConfig(dir, { databaseUrl: withPassword(database.url) }), silentLogger());
     cleanups.push(() => storage.close());
     expect(storage.describe).toMatch(
       /^PostgreSQL postgres:\/\/postgres:redacted@127\.0\.0\.1:\d+\/test_\d+ \(journal /,
@@ -62,6 +60,26 @@ describe('openStorage with a database URL', () => {
     }
   });
 
+  it('refuses a server whose device-secret key is not the one the database was set up with', async () => {
+    const database = await server().createDatabase();
+    const first = dataDir();
+    const storage = await openStorage(testConfig(first, { databaseUrl: database.url }), silentLogger());
+    await storage.close();
+    // A second server with a key of its own (a fresh data dir): its devices' secrets would never match.
+    const err = await openStorage(testConfig(dataDir(), { databaseUrl: database.url }), silentLogger()).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/is not the key this database was set up with.*CARECIRCLE_DEVICE_KEY_FILE/);
+    // The same key, shared as a file: it starts.
+    const shared = await openStorage(
+      testConfig(dataDir(), { databaseUrl: database.url, deviceKeyFile: join(first, DEVICE_KEY_FILE) }),
+      silentLogger(),
+    );
+    expect(shared.deviceSecrets.fingerprint()).toBe(storage.deviceSecrets.fingerprint());
+    await shared.close();
+  });
+
   it('rejects when the server does not answer, leaving nothing open and no password in the reason', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -69,7 +87,7 @@ describe('openStorage with a database URL', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const dir = dataDir();
     const url = `postgres://carecircle:hunter2@127.0.0.1:${port}/carecircle`;
-    const err = await openStorage({ dataDir: dir, databaseUrl: url, journalUrl: null }, silentLogger()).then(
+    const err = await openStorage(testConfig(dir, { databaseUrl: url }), silentLogger()).then(
       () => null,
       (e: unknown) => e,
     );

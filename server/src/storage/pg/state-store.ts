@@ -1,11 +1,13 @@
 /**
  * The state store on PostgreSQL: the SQL state store (`sql/state-store.ts`, the same
  * repositories and units of work as on SQLite) over an opened PostgreSQL database, with
- * PostgreSQL's error classification and derived transaction.
+ * PostgreSQL's error classification and derived transaction, and its notices to the other servers
+ * (`changes.ts`).
  */
 import type { Logger } from 'pino';
 import type { StateStore } from '../ports';
 import { createSqlStateStore } from '../sql/state-store';
+import { announcePg, type PgChangeFeed } from './changes';
 import { isTransientPgError } from './errors';
 import { derivedPostgres, type PostgresDatabase } from './postgres';
 
@@ -13,6 +15,8 @@ export interface PgStateStoreOptions {
   /** Partitions of the alert stream (fixed for the life of the database). */
   alertPartitions?: number;
   logger?: Logger;
+  /** Where this process hears other servers' appends to the alert stream (and wakes its readers). */
+  changes?: Pick<PgChangeFeed, 'onAlertAppended'>;
 }
 
 /** Closing the store ends the database's pool. */
@@ -22,6 +26,10 @@ export function createPgStateStore(database: PostgresDatabase, options: PgStateS
     derived: derivedPostgres,
     isTransient: isTransientPgError,
     close: () => database.close(),
-    ...options,
+    // Every change other servers cache or read is announced, whether or not this one listens.
+    announce: announcePg,
+    ...(options.changes ? { remoteAppends: (wake) => options.changes?.onAlertAppended(wake) } : {}),
+    ...(options.alertPartitions !== undefined ? { alertPartitions: options.alertPartitions } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
 }

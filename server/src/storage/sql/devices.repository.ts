@@ -2,6 +2,7 @@ import type { DeviceFlagReason, DeviceRecord, DeviceType } from '@carecircle/pro
 import { type Kysely, sql } from 'kysely';
 import { newId } from '../ids';
 import type { DeviceState, DevicesRepository, DeviceTouch } from '../ports';
+import type { Announce } from './notify';
 import type { Tables } from './schema';
 
 const COLUMNS = [
@@ -52,7 +53,11 @@ function toDevice(r: Row): DeviceState {
 const TOUCH_CHUNK = 500;
 
 export class SqlDevicesRepository implements DevicesRepository {
-  constructor(private readonly db: Kysely<Tables>) {}
+  constructor(
+    private readonly db: Kysely<Tables>,
+    /** Told of a change to what the gateways cache (enabled, secret), in the same transaction. */
+    private readonly announce?: Announce,
+  ) {}
 
   async create(
     input: { siteId: string; residentId: string | null; type: DeviceType; secretHash: string; id?: string },
@@ -93,16 +98,36 @@ export class SqlDevicesRepository implements DevicesRepository {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<boolean> {
-    const r = await this.db
-      .updateTable('devices')
-      .set({ enabled: enabled ? 1 : 0 })
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return this.announced(id, async (db) => {
+      const r = await db
+        .updateTable('devices')
+        .set({ enabled: enabled ? 1 : 0 })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    });
   }
 
   async setSecretHash(id: string, secretHash: string): Promise<void> {
-    await this.db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute();
+    await this.announced(id, async (db) => {
+      await db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  /**
+   * A change to what the gateways cache, with its notice (when other processes share the state)
+   * in the same transaction: one of its own outside a unit of work.
+   */
+  private async announced(id: string, change: (db: Kysely<Tables>) => Promise<boolean>): Promise<boolean> {
+    const { announce } = this;
+    if (!announce) return change(this.db);
+    const work = async (db: Kysely<Tables>) => {
+      const changed = await change(db);
+      if (changed) await announce(db, 'devices', id);
+      return changed;
+    };
+    return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
   }
 
   async touch(id: string, seenAt: string, patch: { online?: boolean; battery?: number } = {}): Promise<boolean> {

@@ -1,4 +1,13 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Tables } from './schema';
+
+/**
+ * Tells the other processes that share the state about a change, from inside the transaction
+ * that makes it, so that they hear of it exactly when it commits (PostgreSQL: `announcePg` in
+ * pg/changes.ts). An engine that only one process opens (SQLite) has none.
+ */
+export type Announce = (db: Kysely<Tables>, channel: 'alerts' | 'devices', payload: string) => Promise<void>;
 
 /**
  * Tells each append listener, isolated: the notice is a hint (readers also poll), so one that

@@ -121,6 +121,13 @@ export interface ConsumerPositionsTable {
   offset: number;
 }
 
+/** Checks of the keys every server must share (not the keys): a server with another key is refused. */
+export interface KeyChecksTable {
+  name: string;
+  fingerprint: string;
+  created_at: string;
+}
+
 export interface AuditLogTable {
   seq: Generated<number>;
   at: string;
@@ -177,4 +184,5 @@ export interface Tables {
   journal: JournalTable;
   dead_letters: DeadLettersTable;
   readings: ReadingsTable;
+  key_checks: KeyChecksTable;
 }

@@ -240,4 +240,15 @@ export const migrations: readonly Migration[] = [
       DROP TABLE IF EXISTS journal;
     `,
   },
+  {
+    version: 6,
+    name: 'a check of the device-secret key, so that a server holding another key is refused at start',
+    sql: `
+      CREATE TABLE key_checks (
+        name TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

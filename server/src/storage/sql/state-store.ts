@@ -9,6 +9,7 @@ import { SqlAlertStream, SqlAlertStreamWriter } from './alert-stream';
 import { SqlAlertsRepository } from './alerts.repository';
 import { SqlAuditRepository } from './audit.repository';
 import { SqlDevicesRepository } from './devices.repository';
+import type { Announce } from './notify';
 import { SqlConsumerOffsets } from './offsets.repository';
 import { SqlResidentsRepository } from './residents.repository';
 import type { Tables } from './schema';
@@ -32,13 +33,28 @@ export interface SqlStateStoreOptions {
   close: () => Promise<void>;
   /** Where a failing append listener is reported. */
   logger?: Logger;
+  /**
+   * With a state other processes share (PostgreSQL): how a unit of work tells them it appended
+   * to the alert stream, and a device change what they cache, at its commit.
+   */
+  announce?: Announce;
+  /**
+   * Appends made by other processes (PostgreSQL: `PgChangeFeed.onAlertAppended`); `null` for
+   * "any partition". The store wakes its alert stream's readers for them.
+   */
+  remoteAppends?: (wake: (partition: number | null) => void) => void;
 }
 
-function repositories(db: Kysely<Tables>, partitions: number, written: (partition: number) => void): Repositories {
+function repositories(
+  db: Kysely<Tables>,
+  partitions: number,
+  written: (partition: number) => void,
+  announce?: Announce,
+): Repositories {
   return {
     sites: new SqlSitesRepository(db),
     residents: new SqlResidentsRepository(db),
-    devices: new SqlDevicesRepository(db),
+    devices: new SqlDevicesRepository(db, announce),
     users: new SqlUsersRepository(db),
     sessions: new SqlSessionsRepository(db),
     alerts: new SqlAlertsRepository(db),
@@ -57,9 +73,12 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
   // Outside a unit of work each statement commits on its own; an append (a head bump and an
   // insert) is made a unit of work of its own below, so that a refused insert takes no offset.
   const base = repositories(db, partitions, () => {});
+  opts.remoteAppends?.((partition) =>
+    alertLog.committed(partition === null ? Array.from({ length: partitions }, (_, p) => p) : [partition]),
+  );
 
   function unitOfWork(trx: Kysely<Tables>, written: Set<number>): UnitOfWork {
-    const repos = repositories(trx, partitions, (p) => written.add(p));
+    const repos = repositories(trx, partitions, (p) => written.add(p), opts.announce);
     return {
       ...repos,
       async savepoint<T>(fn: (tx: UnitOfWork) => Promise<T>): Promise<T> {
@@ -87,7 +106,12 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
 
   async function transaction<T>(fn: (tx: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     const written = new Set<number>();
-    const result = await run(options.derived === true, (trx) => fn(unitOfWork(trx, written)));
+    const result = await run(options.derived === true, async (trx) => {
+      const r = await fn(unitOfWork(trx, written));
+      // One notice per partition appended to, delivered with the commit.
+      if (opts.announce) for (const p of written) await opts.announce(trx, 'alerts', String(p));
+      return r;
+    });
     // Readers hear of entries only once they are committed, on the next turn.
     if (written.size > 0) setImmediate(() => alertLog.committed(written));
     return result;
@@ -109,6 +133,19 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
     },
     alertLog,
     transaction,
+    async recordKeyCheck(name, fingerprint, at) {
+      await db
+        .insertInto('key_checks')
+        .values({ name, fingerprint, created_at: at })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const row = await db
+        .selectFrom('key_checks')
+        .select('fingerprint')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      return row.fingerprint;
+    },
     // Work refused because the store was closed under it is not at fault: retry it once open.
     isTransient: (err) => closed || opts.isTransient(err),
     async healthy() {
