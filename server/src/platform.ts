@@ -287,9 +287,14 @@ export class Platform {
     const journalFailure = this.storage.journal.lastFailure;
     const { role } = this.opts.config;
     const gateway = role === 'server' ? null : this.listening !== null;
-    const journal = await logHealth(database, this.storage.journal, this.journalConsumers);
-    const alerts = await logHealth(database, this.store.alertLog, this.streamConsumers);
     const failing: string[] = [];
+    // A journal on another machine (JetStream) may not answer while the database does.
+    const unread = (log: string) => (err: unknown) => {
+      failing.push(`${log}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+      return { head: 0, consumers: {} };
+    };
+    const journal = await logHealth(database, this.storage.journal, this.journalConsumers).catch(unread('journal'));
+    const alerts = await logHealth(database, this.store.alertLog, this.streamConsumers).catch(unread('alerts'));
     if (!database) failing.push('database: not answering');
     if (journalFailure !== null) failing.push(`journal: cannot append (${journalFailure})`);
     if (gateway === false) failing.push('gateway: not listening for devices');
@@ -334,6 +339,7 @@ export class Platform {
       this.storage.deadLetters,
       this.alertEngine,
       activeAlerts,
+      ...(this.storage.changes ? [this.storage.changes] : []),
       ...this.consumers(),
     ];
     const families = (await Promise.all(sources.map((s) => s.samples()))).flat();

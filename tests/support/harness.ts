@@ -44,9 +44,11 @@ export function tempDir(prefix = 'cc-e2e-'): string {
 export interface PlatformProcess {
   child: ChildProcess;
   httpPort: number;
-  mqttPort: number;
+  /** Null for a process in the `server` role (it takes no device connections). */
+  mqttPort: number | null;
   mqttWsPort: number | null;
   baseUrl: string;
+  /** Empty for a process in the `server` role. */
   mqttUrl: string;
   /** Lines the process wrote to stdout so far (JSON from pino, and the demo's banner). */
   logs: string[];
@@ -158,7 +160,7 @@ async function startEntry(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     child.once('exit', (code, signal) => res({ code, signal })),
   );
-  const up = await new Promise<{ httpPort: number; mqttPort: number; mqttWsPort: number | null }>((res, rej) => {
+  const up = await new Promise<{ httpPort: number; mqttPort: number | null; mqttWsPort: number | null }>((res, rej) => {
     const timer = setTimeout(
       () => rej(new Error(`platform did not start in 30 s:\n${stderr}\n${logs.join('\n')}`)),
       30_000,
@@ -170,12 +172,12 @@ async function startEntry(
         const entry = JSON.parse(line) as {
           msg?: string;
           httpPort?: number;
-          mqttPort?: number;
+          mqttPort?: number | null;
           mqttWsPort?: number | null;
         };
         if (entry.msg === 'CareCircle is up') {
           clearTimeout(timer);
-          res({ httpPort: entry.httpPort!, mqttPort: entry.mqttPort!, mqttWsPort: entry.mqttWsPort ?? null });
+          res({ httpPort: entry.httpPort!, mqttPort: entry.mqttPort ?? null, mqttWsPort: entry.mqttWsPort ?? null });
         }
       } catch {
         // not a JSON log line
@@ -190,7 +192,7 @@ async function startEntry(
     child,
     ...up,
     baseUrl: `http://127.0.0.1:${up.httpPort}`,
-    mqttUrl: `mqtt://127.0.0.1:${up.mqttPort}`,
+    mqttUrl: up.mqttPort === null ? '' : `mqtt://127.0.0.1:${up.mqttPort}`,
     logs,
     line(pattern, timeoutMs = 30_000) {
       const seen = logs.find((l) => pattern.test(l));
@@ -255,11 +257,15 @@ export async function runPlatform(
  * output. It runs the CLI's own entry point in this process: a process per call would cost a
  * process start-up each time, and `cli.test.ts` covers the process boundary.
  */
-export async function cli<T = Record<string, unknown>>(dataDir: string, args: string[]): Promise<T> {
+export async function cli<T = Record<string, unknown>>(
+  dataDir: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<T> {
   let out = '';
   let err = '';
   const code = await cliMain([...args, '--json'], {
-    env: platformEnv(dataDir, {}),
+    env: platformEnv(dataDir, extraEnv),
     out: (t) => {
       out += t;
     },

@@ -17,10 +17,12 @@ export interface World {
   familyA: { username: string; password: string };
 }
 
-export async function provisionWorld(dataDir: string): Promise<World> {
-  const siteA = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility A', '--kind', 'facility']);
-  const siteB = await cli<{ id: string }>(dataDir, ['site', 'add', '--name', 'Facility B', '--kind', 'facility']);
-  const resident = await cli<{ id: string }>(dataDir, [
+/** `env`: further settings for the CLI (a shared database and journal, say). */
+export async function provisionWorld(dataDir: string, env: Record<string, string> = {}): Promise<World> {
+  const run = <T>(args: string[]) => cli<T>(dataDir, args, env);
+  const siteA = await run<{ id: string }>(['site', 'add', '--name', 'Facility A', '--kind', 'facility']);
+  const siteB = await run<{ id: string }>(['site', 'add', '--name', 'Facility B', '--kind', 'facility']);
+  const resident = await run<{ id: string }>([
     'resident',
     'add',
     '--site',
@@ -30,7 +32,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--room',
     '101',
   ]);
-  const neighbourResident = await cli<{ id: string }>(dataDir, [
+  const neighbourResident = await run<{ id: string }>([
     'resident',
     'add',
     '--site',
@@ -40,7 +42,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--room',
     '102',
   ]);
-  const device = await cli<{ id: string; secret: string }>(dataDir, [
+  const device = await run<{ id: string; secret: string }>([
     'device',
     'add',
     '--site',
@@ -50,7 +52,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--type',
     'sos_button',
   ]);
-  const neighbour = await cli<{ id: string; secret: string }>(dataDir, [
+  const neighbour = await run<{ id: string; secret: string }>([
     'device',
     'add',
     '--site',
@@ -60,7 +62,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--type',
     'sos_button',
   ]);
-  const staffA = await cli<{ username: string; password: string }>(dataDir, [
+  const staffA = await run<{ username: string; password: string }>([
     'user',
     'add',
     '--username',
@@ -70,7 +72,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--site',
     siteA.id,
   ]);
-  const staffB = await cli<{ username: string; password: string }>(dataDir, [
+  const staffB = await run<{ username: string; password: string }>([
     'user',
     'add',
     '--username',
@@ -80,7 +82,7 @@ export async function provisionWorld(dataDir: string): Promise<World> {
     '--site',
     siteB.id,
   ]);
-  const familyA = await cli<{ username: string; password: string }>(dataDir, [
+  const familyA = await run<{ username: string; password: string }>([
     'user',
     'add',
     '--username',

@@ -102,3 +102,38 @@ describe('device flags', () => {
     expect((await t.store.devices.get('sos-a'))?.flaggedAt).toBe(FLAGGED_AT);
   });
 });
+
+describe('disabling and enabling a device', () => {
+  it('lets a supervisor disable a device and enable it again, audited with who did it', async () => {
+    const res = await postAs('super', '/devices/sos-a/disable');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ device: expect.objectContaining({ id: 'sos-a', enabled: false }) });
+    expect(res.body).not.toContain('secret');
+    expect((await t.store.devices.get('sos-a'))?.enabled).toBe(false);
+    // Again: nothing changes and nothing more is audited.
+    expect((await postAs('super', '/devices/sos-a/disable')).statusCode).toBe(200);
+    expect((await postAs('super', '/devices/sos-a/enable')).json()).toEqual({
+      device: expect.objectContaining({ id: 'sos-a', enabled: true }),
+    });
+    expect((await t.store.devices.get('sos-a'))?.enabled).toBe(true);
+    const audited = (await t.store.audit.list())
+      .filter((e) => e.target === 'sos-a' && e.action.startsWith('device.'))
+      .map((e) => [e.action, e.actorType, e.actorId]);
+    expect(audited).toEqual([
+      ['device.enable', 'user', t.users.supervisor.id],
+      ['device.disable', 'user', t.users.supervisor.id],
+    ]);
+  });
+
+  it('refuses staff (403), a device out of sight (404) and no session (401), changing nothing', async () => {
+    expect((await postAs('staff-a', '/devices/sos-a/disable')).statusCode).toBe(403);
+    expect((await postAs('fam', '/devices/sos-a/disable')).statusCode).toBe(403);
+    expect((await postAs('fam2', '/devices/sos-a/disable')).statusCode).toBe(404);
+    expect((await postAs('staff-b', '/devices/sos-a/disable')).statusCode).toBe(404);
+    expect((await postAs('super', '/devices/nope/disable')).json()).toMatchObject({
+      error: { code: 'ERR_DEVICE_NOT_FOUND' },
+    });
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/devices/sos-a/disable' })).statusCode).toBe(401);
+    expect((await t.store.devices.get('sos-a'))?.enabled).toBe(true);
+  });
+});

@@ -121,6 +121,7 @@ describe('LogConsumer', () => {
       { name: 'carecircle_consumer_lag', values: [{ labels, value: 0 }] },
       { name: 'carecircle_consumer_handled_total', values: [{ labels, value: 3 }] },
       { name: 'carecircle_consumer_failures_total', values: [{ labels, value: 0 }] },
+      { name: 'carecircle_consumer_partitions_held', values: [{ labels, value: 2 }] },
       { name: 'carecircle_consumer_fenced_total', values: [{ labels, value: 0 }] },
     ]);
   });
@@ -492,6 +493,9 @@ describe('with partition leases (several servers)', () => {
     await first.idle();
     expect(a.offsets()).toEqual([1, 2, 3]);
     expect(b.offsets()).toEqual([]);
+    const held = async (c: typeof first) =>
+      (await c.samples()).find((m) => m.name === 'carecircle_consumer_partitions_held')?.values[0]?.value;
+    expect([await held(first), await held(second)]).toEqual([2, 0]);
 
     // The first server stops and gives its leases back; the second takes them on its next try
     // and goes on from the first one's committed offset, repeating nothing.
@@ -508,5 +512,6 @@ describe('with partition leases (several servers)', () => {
     await second.idle();
     expect(b.offsets()).toEqual([4, 5]);
     expect(a.offsets()).toEqual([1, 2, 3]);
+    expect(await held(second)).toBe(2);
   });
 });

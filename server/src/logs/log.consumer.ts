@@ -286,6 +286,12 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
         values: [{ labels, value: this.stats.failures }],
       },
       {
+        name: 'carecircle_consumer_partitions_held',
+        help: 'Partitions this process handles now (with several servers: those whose lease it holds)',
+        type: 'gauge',
+        values: [{ labels, value: this.partitions().length }],
+      },
+      {
         name: 'carecircle_consumer_fenced_total',
         help: 'Batches rolled back because another holder of the partition had moved the offset',
         type: 'counter',

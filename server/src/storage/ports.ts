@@ -14,6 +14,7 @@ import type {
   DeviceRecord,
   DeviceType,
   DurableLog,
+  MetricSample,
   Outcome,
   Resident,
   ResidentStatusChange,
@@ -324,6 +325,8 @@ export interface StateChanges {
    * have been missed (the feed reconnected): forget every device.
    */
   onDeviceChanged(listener: (deviceId: string | null) => void): () => void;
+  /** What it heard, for /metrics. */
+  samples(): MetricSample[];
 }
 
 export interface StateStore extends Repositories {

@@ -8,6 +8,7 @@ import {
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { canSee, listFilter, scopeOf } from '../../auth/scope';
+import { DeviceAdmin } from '../../devices/device-admin';
 import { apiDevice, DeviceFlags } from '../../devices/device-flags';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
@@ -16,6 +17,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
   app.addHook('preHandler', makeRequireUser(deps.auth));
   // `AppDeps` has no clock yet: a person's clearing is stamped with the wall clock.
   const flags = new DeviceFlags({ store: deps.store, clock: systemClock });
+  const admin = new DeviceAdmin({ store: deps.store, now: () => new Date(systemClock.now()).toISOString() });
 
   app.get(
     '/devices',
@@ -54,4 +56,31 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
     },
     async (req) => ({ device: await flags.clearAs(userOf(req), req.params.id) }),
   );
+
+  for (const [action, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    app.post(
+      `/devices/:id/${action}`,
+      {
+        schema: {
+          tags: ['devices'],
+          summary:
+            action === 'disable'
+              ? 'Disable a device: refused at its next connect and its next message, on every gateway; supervisors, admins'
+              : 'Enable a disabled device again; supervisors, admins',
+          params: DeviceIdParamsSchema,
+          response: {
+            200: DeviceResponseSchema,
+            400: ErrorResponseSchema,
+            401: ErrorResponseSchema,
+            403: ErrorResponseSchema,
+            404: ErrorResponseSchema,
+          },
+        },
+      },
+      async (req) => ({ device: await admin.setEnabledAs(userOf(req), req.params.id, enabled) }),
+    );
+  }
 };

@@ -12,6 +12,7 @@
  * resort.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MetricSample } from '@carecircle/protocol';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -39,8 +40,8 @@ export class PgChangeFeed implements StateChanges {
   private client: pg.Client | null = null;
   private closed = false;
   private running: Promise<void> | null = null;
-  /** Sessions opened so far (tests wait for a reconnect). */
-  sessions = 0;
+  /** Sessions opened so far; notices heard per channel. */
+  readonly stats = { sessions: 0, heard: { alerts: 0, devices: 0 } };
 
   constructor(
     private readonly url: string,
@@ -93,7 +94,10 @@ export class PgChangeFeed implements StateChanges {
     });
     client.on('notification', (n) => {
       const channel = (Object.keys(CHANNELS) as Channel[]).find((c) => CHANNELS[c] === n.channel);
-      if (channel && n.payload !== undefined) this.tell(channel, n.payload);
+      if (channel && n.payload !== undefined) {
+        this.stats.heard[channel]++;
+        this.tell(channel, n.payload);
+      }
     });
     try {
       await client.connect();
@@ -103,9 +107,9 @@ export class PgChangeFeed implements StateChanges {
       throw err;
     }
     this.client = client;
-    this.sessions++;
+    this.stats.sessions++;
     // Whatever was announced before this session listened was not heard here.
-    if (this.sessions > 1) {
+    if (this.stats.sessions > 1) {
       this.tell('devices', null);
       this.tell('alerts', null);
     }
@@ -129,6 +133,26 @@ export class PgChangeFeed implements StateChanges {
         retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
       }
     }
+  }
+
+  samples(): MetricSample[] {
+    return [
+      {
+        name: 'carecircle_state_changes_heard_total',
+        help: "Notices of other processes' changes to the shared state (PostgreSQL NOTIFY), by kind",
+        type: 'counter',
+        values: (Object.keys(CHANNELS) as Channel[]).map((kind) => ({
+          labels: { kind },
+          value: this.stats.heard[kind],
+        })),
+      },
+      {
+        name: 'carecircle_state_change_sessions_total',
+        help: 'Sessions the change feed opened to listen (more than one: it reconnected, and forgot what it cached)',
+        type: 'counter',
+        values: [{ value: this.stats.sessions }],
+      },
+    ];
   }
 
   async close(): Promise<void> {

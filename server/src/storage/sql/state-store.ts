@@ -72,7 +72,7 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
   let closed = false;
   // Outside a unit of work each statement commits on its own; an append (a head bump and an
   // insert) is made a unit of work of its own below, so that a refused insert takes no offset.
-  const base = repositories(db, partitions, () => {});
+  const base = repositories(db, partitions, () => {}, opts.announce);
   opts.remoteAppends?.((partition) =>
     alertLog.committed(partition === null ? Array.from({ length: partitions }, (_, p) => p) : [partition]),
   );
