@@ -14,6 +14,7 @@
  */
 import type { DurableLog, MetricSample } from '@carecircle/protocol';
 import type { Logger } from 'pino';
+import { LeaseKeeper } from '../cluster/lease-keeper';
 import type { PartitionLeases } from '../cluster/leases';
 import { type ConsumerOffsets, type LogName, OffsetMoved } from '../storage/ports';
 
@@ -86,10 +87,8 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
   private pollTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
-  private leaseTimer: NodeJS.Timeout | null = null;
-  /** Leased partitions whose offset was read after the lease was taken. */
-  private readonly loaded = new Set<number>();
-  private offLost: (() => void) | null = null;
+  /** With leases: the partitions this process holds (their offsets read once won). */
+  private readonly keeper: LeaseKeeper | null;
   /** Partitions whose offset moved in memory but is not committed yet (`commitEveryMs`). */
   private readonly uncommitted = new Set<number>();
   private unsubscribe: (() => void) | null = null;
@@ -101,6 +100,21 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
   constructor(private readonly opts: LogConsumerOptions<E>) {
     this.retryMs = opts.minRetryMs ?? 100;
     this.urgent = new Set(opts.urgent ?? []);
+    const { leases } = opts;
+    this.keeper = leases
+      ? new LeaseKeeper({
+          leases,
+          key: `${opts.logName}:${opts.name}`,
+          partitions: opts.log.partitions,
+          ...(opts.leaseEveryMs !== undefined ? { everyMs: opts.leaseEveryMs } : {}),
+          logger: opts.logger.child({ consumer: opts.name, log: opts.logName }),
+          // A partition newly taken starts from the offset in the store: whoever held it moved it.
+          taken: async (p) => {
+            this.offsets.set(p, await opts.offsets.get(opts.logName, opts.name, p));
+          },
+          gained: () => this.wake(true),
+        })
+      : null;
   }
 
   get name(): string {
@@ -120,33 +134,7 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
    * whose offset it has read since it took the lease (not before: it would start from 0).
    */
   private partitions(): number[] {
-    const { leases } = this.opts;
-    if (!leases) return this.allPartitions();
-    return this.allPartitions().filter((p) => this.loaded.has(p) && leases.holds(this.leaseKey, p));
-  }
-
-  private get leaseKey(): string {
-    return `${this.opts.logName}:${this.opts.name}`;
-  }
-
-  /**
-   * Tries to take every partition it does not hold. A partition newly taken starts from the
-   * offset in the store: whoever held it before moved it.
-   */
-  private async claim(): Promise<void> {
-    const { leases } = this.opts;
-    if (!leases) return;
-    let gained = false;
-    for (const p of this.allPartitions()) {
-      if (!this.running || leases.holds(this.leaseKey, p)) continue;
-      this.loaded.delete(p); // lost since: its offset must be read again
-      if (!(await leases.acquire(this.leaseKey, p))) continue;
-      this.offsets.set(p, await this.opts.offsets.get(this.opts.logName, this.opts.name, p));
-      this.loaded.add(p);
-      this.opts.logger.info({ consumer: this.opts.name, log: this.opts.logName, partition: p }, 'partition taken');
-      gained = true;
-    }
-    if (gained) this.wake(true);
+    return this.keeper ? this.keeper.held() : this.allPartitions();
   }
 
   /** Reads the committed offsets, then handles what is there and whatever arrives. */
@@ -154,19 +142,8 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     if (this.started) return this.started;
     this.running = true;
     this.started = (async () => {
-      if (this.opts.leases) {
-        await this.claim().catch((err: unknown) =>
-          this.opts.logger.warn({ err, consumer: this.opts.name }, 'could not take partition leases; will retry'),
-        );
-        this.leaseTimer = setInterval(() => {
-          this.claim().catch((err: unknown) =>
-            this.opts.logger.warn({ err, consumer: this.opts.name }, 'could not take partition leases; will retry'),
-          );
-        }, this.opts.leaseEveryMs ?? 2000);
-        this.leaseTimer.unref();
-        this.offLost = this.opts.leases.onLost(() =>
-          this.opts.logger.warn({ consumer: this.opts.name }, 'partition leases lost; taking them again'),
-        );
+      if (this.keeper) {
+        await this.keeper.start();
       } else {
         for (const p of this.partitions()) {
           this.offsets.set(p, await this.opts.offsets.get(this.opts.logName, this.opts.name, p));
@@ -202,16 +179,8 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     await this.commitPending().catch((err: unknown) => {
       this.opts.logger.warn({ err, consumer: this.opts.name }, 'could not commit offsets at stop');
     });
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.leaseTimer = null;
-    this.offLost?.();
-    this.offLost = null;
     // Given back, so another server takes them at once rather than after its next try.
-    for (const p of this.partitions()) {
-      await this.opts.leases?.release(this.leaseKey, p).catch((err: unknown) => {
-        this.opts.logger.warn({ err, consumer: this.opts.name, partition: p }, 'could not release a lease');
-      });
-    }
+    await this.keeper?.stop();
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -375,7 +344,7 @@ export class LogConsumer<E extends { partition: number; offset: number }> {
     const batchSize = this.opts.batchSize ?? 500;
     const after = this.offsets.get(partition) ?? 0;
     // A lease lost since the pass began: leave the partition to its new holder.
-    if (this.opts.leases && !this.opts.leases.holds(this.leaseKey, partition)) return 'empty';
+    if (this.keeper && !this.keeper.held().includes(partition)) return 'empty';
     try {
       const entries = await log.read(partition, after, batchSize);
       const tail = entries.at(-1);

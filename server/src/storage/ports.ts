@@ -284,6 +284,48 @@ export class OffsetMoved extends Error {
   }
 }
 
+/**
+ * A durable timer (DESIGN.md, "Alerts"): "unless X happens by `dueAt`, do Y". Rules and ladders
+ * schedule and cancel them in the unit of work that changes their state; the scheduler fires
+ * each due task once, in a unit of work of its own that takes the task (`TimersRepository.take`)
+ * and applies its effect together. Nothing keeps a safety deadline only in memory.
+ */
+export interface TimerTask {
+  /** Names the task: scheduling a key again moves it (idempotent), cancelling it drops it. */
+  key: string;
+  /** Which handler fires it (`scheduler/timer-runner.ts`). */
+  kind: string;
+  /** The site it concerns: tasks are partitioned by site, and one server fires a partition. */
+  siteId: string;
+  dueAt: string;
+  payload: Record<string, unknown>;
+}
+
+/** A task as stored: its partition, and a generation that changes whenever it is scheduled. */
+export interface StoredTimer extends TimerTask {
+  partition: number;
+  generation: number;
+}
+
+export interface TimersRepository {
+  /** Sets the task `key`, or moves it (new due time, kind, payload): it fires once, at the last due time set. */
+  schedule(task: TimerTask): Promise<void>;
+  /** Drops the task; false when there was none. */
+  cancel(key: string): Promise<boolean>;
+  get(key: string): Promise<StoredTimer | null>;
+  /** Tasks of `partition` due at or before `now`, earliest first (then by key). */
+  due(partition: number, now: string, limit: number): Promise<StoredTimer[]>;
+  /** The earliest due time in `partition`; null when it has none. */
+  nextDue(partition: number): Promise<string | null>;
+  /**
+   * Takes a task to fire it: removes it if it is still the generation that was read, and
+   * answers whether it did. In the unit of work that applies the task's effect this is the
+   * fence: of two servers firing one task at once exactly one takes it (the database decides),
+   * and a task cancelled or moved since it was read is not taken.
+   */
+  take(key: string, generation: number): Promise<boolean>;
+}
+
 /** Every repository, bound to one unit of work (or to autocommit outside of one). */
 export interface Repositories {
   sites: SitesRepository;
@@ -295,6 +337,7 @@ export interface Repositories {
   alertStream: AlertStreamWriter;
   audit: AuditRepository;
   offsets: ConsumerOffsets;
+  timers: TimersRepository;
 }
 
 export interface UnitOfWork extends Repositories {
@@ -338,6 +381,8 @@ export interface StateStore extends Repositories {
   transaction<T>(fn: (tx: UnitOfWork) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
   /** The alert stream, for its consumers. */
   readonly alertLog: AlertStream;
+  /** Partitions of the durable timers (fixed for the life of the database). */
+  readonly timerPartitions: number;
   /**
    * Records `fingerprint` as the check of the key called `name` unless one is recorded, and
    * answers the recorded one: this one, or the one the first server to start recorded. Every

@@ -9,6 +9,7 @@ import { describeAlertStreamContract } from './alert-stream.contract';
 import { describeAlertsContract } from './alerts.contract';
 import { describeDirectoryContract } from './directory.contract';
 import { type StateStoreFactory, useStores } from './harness';
+import { describeTimersContract } from './timers.contract';
 import { describeUnitOfWorkContract } from './unit-of-work.contract';
 
 export type { StateStoreFactory, StateStoreOptions, StateStoreUnderTest } from './harness';
@@ -21,5 +22,6 @@ export function describeStateStoreContract(name: string, open: StateStoreFactory
     describeAlertsContract(fresh);
     describeAlertStreamContract(fresh);
     describeUnitOfWorkContract(fresh);
+    describeTimersContract(fresh);
   });
 }

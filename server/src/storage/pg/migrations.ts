@@ -264,4 +264,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'durable timers: one scheduler for every rule and ladder',
+    sql: `
+      CREATE TABLE timers (
+        key text COLLATE "C" PRIMARY KEY,
+        "partition" integer NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        site_id text COLLATE "C" NOT NULL,
+        due_at text COLLATE "C" NOT NULL,
+        payload text COLLATE "C" NOT NULL,
+        generation bigint NOT NULL
+      );
+      CREATE INDEX timers_due ON timers("partition", due_at, key);
+    `,
+  },
 ];

@@ -14,6 +14,8 @@ import { derivedPostgres, type PostgresDatabase } from './postgres';
 export interface PgStateStoreOptions {
   /** Partitions of the alert stream (fixed for the life of the database). */
   alertPartitions?: number;
+  /** Partitions of the durable timers (fixed for the life of the database). */
+  timerPartitions?: number;
   logger?: Logger;
   /** Where this process hears other servers' appends to the alert stream (and wakes its readers). */
   changes?: Pick<PgChangeFeed, 'onAlertAppended'>;
@@ -30,6 +32,7 @@ export function createPgStateStore(database: PostgresDatabase, options: PgStateS
     announce: announcePg,
     ...(options.changes ? { remoteAppends: (wake) => options.changes?.onAlertAppended(wake) } : {}),
     ...(options.alertPartitions !== undefined ? { alertPartitions: options.alertPartitions } : {}),
+    ...(options.timerPartitions !== undefined ? { timerPartitions: options.timerPartitions } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
 }

@@ -121,6 +121,18 @@ export interface ConsumerPositionsTable {
   offset: number;
 }
 
+/** Durable timers (`TimersRepository`). */
+export interface TimersTable {
+  key: string;
+  partition: number;
+  kind: string;
+  site_id: string;
+  due_at: string;
+  /** JSON. */
+  payload: string;
+  generation: number;
+}
+
 /** Checks of the keys every server must share (not the keys): a server with another key is refused. */
 export interface KeyChecksTable {
   name: string;
@@ -185,4 +197,5 @@ export interface Tables {
   dead_letters: DeadLettersTable;
   readings: ReadingsTable;
   key_checks: KeyChecksTable;
+  timers: TimersTable;
 }

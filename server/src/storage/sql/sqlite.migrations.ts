@@ -251,4 +251,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'durable timers: one scheduler for every rule and ladder',
+    sql: `
+      CREATE TABLE timers (
+        key TEXT PRIMARY KEY,
+        "partition" integer NOT NULL,
+        kind TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        generation INTEGER NOT NULL
+      );
+      CREATE INDEX timers_due ON timers("partition", due_at, key);
+    `,
+  },
 ];

@@ -14,7 +14,11 @@ import { SqlConsumerOffsets } from './offsets.repository';
 import { SqlResidentsRepository } from './residents.repository';
 import type { Tables } from './schema';
 import { SqlSitesRepository } from './sites.repository';
+import { SqlTimersRepository } from './timers.repository';
 import { SqlSessionsRepository, SqlUsersRepository } from './users.repository';
+
+/** Partitions of the durable timers unless told otherwise: enough to share among servers. */
+export const DEFAULT_TIMER_PARTITIONS = 8;
 
 /**
  * Runs `work` as one transaction that need not wait for the disk: for state rebuilt from the
@@ -28,6 +32,8 @@ export interface SqlStateStoreOptions {
   derived?: DerivedTransaction;
   /** Partitions of the alert stream (fixed for the life of the database). */
   alertPartitions?: number;
+  /** Partitions of the durable timers (fixed for the life of the database). */
+  timerPartitions?: number;
   isTransient: (err: unknown) => boolean;
   /** Closes the connection(s) behind `db`. */
   close: () => Promise<void>;
@@ -45,9 +51,14 @@ export interface SqlStateStoreOptions {
   remoteAppends?: (wake: (partition: number | null) => void) => void;
 }
 
+interface Partitions {
+  alerts: number;
+  timers: number;
+}
+
 function repositories(
   db: Kysely<Tables>,
-  partitions: number,
+  partitions: Partitions,
   written: (partition: number) => void,
   announce?: Announce,
 ): Repositories {
@@ -58,23 +69,27 @@ function repositories(
     users: new SqlUsersRepository(db),
     sessions: new SqlSessionsRepository(db),
     alerts: new SqlAlertsRepository(db),
-    alertStream: new SqlAlertStreamWriter(db, partitions, written),
+    alertStream: new SqlAlertStreamWriter(db, partitions.alerts, written),
     audit: new SqlAuditRepository(db),
     offsets: new SqlConsumerOffsets(db),
+    timers: new SqlTimersRepository(db, partitions.timers),
   };
 }
 
 export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
   const { db } = opts;
-  const partitions = opts.alertPartitions ?? 1;
-  const alertLog = new SqlAlertStream(db, partitions, opts.logger);
+  const partitions: Partitions = {
+    alerts: opts.alertPartitions ?? 1,
+    timers: opts.timerPartitions ?? DEFAULT_TIMER_PARTITIONS,
+  };
+  const alertLog = new SqlAlertStream(db, partitions.alerts, opts.logger);
   let savepoints = 0;
   let closed = false;
   // Outside a unit of work each statement commits on its own; an append (a head bump and an
   // insert) is made a unit of work of its own below, so that a refused insert takes no offset.
   const base = repositories(db, partitions, () => {}, opts.announce);
   opts.remoteAppends?.((partition) =>
-    alertLog.committed(partition === null ? Array.from({ length: partitions }, (_, p) => p) : [partition]),
+    alertLog.committed(partition === null ? Array.from({ length: partitions.alerts }, (_, p) => p) : [partition]),
   );
 
   function unitOfWork(trx: Kysely<Tables>, written: Set<number>): UnitOfWork {
@@ -132,6 +147,7 @@ export function createSqlStateStore(opts: SqlStateStoreOptions): StateStore {
       timeline: (alertId) => base.alertStream.timeline(alertId),
     },
     alertLog,
+    timerPartitions: partitions.timers,
     transaction,
     async recordKeyCheck(name, fingerprint, at) {
       await db
