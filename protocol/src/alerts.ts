@@ -85,11 +85,30 @@ export const AlertSchema = Type.Object({
   resolvedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
   outcome: Type.Union([OutcomeSchema, Type.Null()]),
   note: Type.Union([Type.String(), Type.Null()]),
+  /** The highest ring of its escalation ladder paged so far (null before the first page). */
+  ring: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** When its ladder last paged (a ring or a reminder). */
+  pagedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
 });
 export type Alert = Static<typeof AlertSchema>;
 
-/** `cancel_declined`: the resident cancelled too late, or after someone had claimed the alert. */
-export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition', 'cancel_declined'] as const;
+/**
+ * `cancel_declined`: the resident cancelled too late, or after someone had claimed the alert.
+ * `paged`: the escalation ladder paged a ring of people (or reminded them).
+ */
+export const ALERT_TIMELINE_ACTIONS = ['raised', 'repeated', 'transition', 'cancel_declined', 'paged'] as const;
+
+/** Someone a ladder paged: enough to show on the timeline and to find their live sessions. */
+export const PagedPersonSchema = Type.Object({ id: Type.String(), name: Type.String() });
+export type PagedPerson = Static<typeof PagedPersonSchema>;
+
+/** What a `paged` entry says: which ring, whether it was a reminder, and who. */
+export const PageSchema = Type.Object({
+  ring: Type.Integer({ minimum: 1 }),
+  reminder: Type.Boolean(),
+  recipients: Type.Array(PagedPersonSchema),
+});
+export type Page = Static<typeof PageSchema>;
 
 /** One entry of an alert's timeline: every transition is timestamped and attributed. */
 export const AlertTimelineEntrySchema = Type.Object({
@@ -102,5 +121,7 @@ export const AlertTimelineEntrySchema = Type.Object({
   eventId: Type.Union([Type.String(), Type.Null()]),
   outcome: Type.Union([OutcomeSchema, Type.Null()]),
   note: Type.Union([Type.String(), Type.Null()]),
+  /** Set on `paged` entries. */
+  page: Type.Union([PageSchema, Type.Null()]),
 });
 export type AlertTimelineEntry = Static<typeof AlertTimelineEntrySchema>;

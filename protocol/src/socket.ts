@@ -3,7 +3,7 @@
  * handshake (`auth.token`, or the session cookie); the server joins them to the rooms their
  * role and scope allow and to nothing else.
  */
-import type { Alert } from './alerts';
+import type { Alert, Page } from './alerts';
 import type { ResidentStatus } from './api';
 
 export interface ResidentStatusChange {
@@ -17,6 +17,8 @@ export interface ServerToClientEvents {
   'alert:raised': (alert: Alert) => void;
   'alert:updated': (alert: Alert) => void;
   'resident:status': (change: ResidentStatusChange) => void;
+  /** To the people an escalation ladder paged, and only to them: this alert needs you now. */
+  'alert:paged': (paged: { alert: Alert; page: Page; at: string }) => void;
   /** Sent once after the server joined the client to its rooms. */
   ready: (info: { userId: string; siteIds: string[] }) => void;
 }

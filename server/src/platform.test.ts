@@ -126,7 +126,7 @@ describe('alert-stream consumers that fail', () => {
       const [alert] = await platform.store.alerts.list({ limit: 10 });
       expect(alert).toMatchObject({ kind: 'sos', count: 1, state: 'open' });
       const timeline = await platform.store.alertStream.timeline(alert!.id);
-      expect(timeline.map((e) => e.action)).toEqual(['raised']);
+      expect(timeline.map((e) => e.action)).toEqual(['raised', 'paged']);
       expect(raised.map((a) => a.id)).toEqual([alert!.id]);
 
       // Repaired, each catches up on exactly what it missed, once.
@@ -142,7 +142,7 @@ describe('alert-stream consumers that fail', () => {
 
       // Nothing was applied twice, nothing was pushed twice, nothing escaped as a rejection.
       expect((await platform.store.alerts.get(alert!.id))?.count).toBe(1);
-      expect((await platform.store.alertStream.timeline(alert!.id)).map((e) => e.action)).toEqual(['raised']);
+      expect((await platform.store.alertStream.timeline(alert!.id)).map((e) => e.action)).toEqual(['raised', 'paged']);
       expect(raised).toHaveLength(1);
       expect(unhandled).toEqual([]);
       const health = await platform.health();

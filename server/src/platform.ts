@@ -24,12 +24,15 @@ import type { SecretCost } from './auth/secrets';
 import type { Config } from './config';
 import { DEVICE_CACHE_TTL_MS, StoreDeviceDirectory } from './devices/device-directory';
 import { DeviceIncidentRecorder } from './devices/device-incidents';
+import { ESCALATION_CONSUMER, ESCALATION_TIMER, Escalation } from './escalation/escalation';
+import { FacilityRecipients } from './escalation/recipients';
 import { type App, buildServer } from './http/app';
 import { LogConsumer, type LogConsumerOptions, type LogHandler } from './logs/log.consumer';
 import { ProcessOffsets } from './logs/process-offsets';
 import { renderPrometheus } from './metrics';
 import { ProvisioningService } from './provisioning/provisioning.service';
 import { LIVE_PUSH_CONSUMER, LivePush } from './realtime/live-push';
+import { type TimerHandler, TimerRunner } from './scheduler/timer-runner';
 import type { Storage } from './storage/open';
 import type { AlertStreamEntry, StateStore } from './storage/ports';
 import { READING_SINK_CONSUMER, ReadingSink } from './timeseries/reading.sink';
@@ -77,6 +80,8 @@ export interface PlatformOptions {
   subscribers?: readonly AlertStreamSubscriber[];
   /** Over the gateway's defaults (`gateway/src/limits.ts`); tests set some. */
   gatewayLimits?: Partial<GatewayLimits>;
+  /** Handlers of durable timers by kind (`scheduler/timer-runner.ts`), beside the platform's own. */
+  timerHandlers?: Readonly<Record<string, TimerHandler>>;
 }
 
 export interface Listening {
@@ -93,6 +98,9 @@ export class Platform {
   readonly alertEngine: AlertEngine;
   private readonly journalConsumers: LogConsumer<JournalEntry>[];
   private readonly streamConsumers: LogConsumer<AlertStreamEntry>[];
+  readonly escalation: Escalation;
+  /** The durable timers' firer; none in the `gateway` role. */
+  readonly timers: TimerRunner | null;
   private readonly auth: AuthService;
   private readonly alerts: AlertService;
   private readonly clock: Clock;
@@ -168,15 +176,21 @@ export class Platform {
             // itself (ReadingStore), so nothing is doubled.
             journalConsumer(READING_SINK_CONSUMER, new ReadingSink(readings), { batchSize: 500, lingerMs: 100 }),
           ];
+    this.escalation = new Escalation({ store, clock: this.clock, recipients: new FacilityRecipients() });
     const live = new LivePush({ store, audience: () => this.requireApp().realtime });
-    const streamConsumer = (name: string, handler: LogHandler<AlertStreamEntry>, shared: boolean) =>
+    const streamConsumer = (
+      name: string,
+      handler: LogHandler<AlertStreamEntry>,
+      shared: boolean,
+      commit: 'after' | 'handler' = 'after',
+    ) =>
       new LogConsumer<AlertStreamEntry>({
         name,
         logName: 'alerts',
         log: store.alertLog,
         offsets: shared ? store.offsets : new ProcessOffsets((_log, p) => store.alertLog.head(p)),
         handler,
-        commit: 'after',
+        commit,
         logger: this.logger.child({ module: name }),
         ...(shared && opts.storage.leases ? { leases: opts.storage.leases } : {}),
       });
@@ -188,9 +202,21 @@ export class Platform {
             // started (a position of its own, not leased): a staff screen on any server hears an alert
             // raised on any other. It writes no offset on the alarm path.
             streamConsumer(LIVE_PUSH_CONSUMER, live, false),
+            // The ladder commits its offset with the pages and timers it made: each alert escalates once.
+            streamConsumer(ESCALATION_CONSUMER, this.escalation, true, 'handler'),
             // Work on the alert stream is shared: each partition has one holder among the servers.
             ...(opts.subscribers ?? []).map(({ name, handler }) => streamConsumer(name, handler, true)),
           ];
+    this.timers =
+      role === 'gateway'
+        ? null
+        : new TimerRunner({
+            store,
+            clock: this.clock,
+            logger: this.logger.child({ module: 'timers' }),
+            handlers: { [ESCALATION_TIMER]: this.escalation, ...opts.timerHandlers },
+            ...(opts.storage.leases ? { leases: opts.storage.leases } : {}),
+          });
     this.gateway = createGateway({
       devices: directory,
       journal,
@@ -226,6 +252,7 @@ export class Platform {
       surface: config.role === 'gateway' ? 'ops' : 'full',
     });
     await Promise.all(this.consumers().map((c) => c.start()));
+    await this.timers?.start();
     try {
       await this.app.listen({ host: config.host, port: config.httpPort });
     } catch (err) {
@@ -276,6 +303,7 @@ export class Platform {
       }),
     ]);
     clearTimeout(timer);
+    await this.timers?.stop();
     for (const c of this.consumers()) await c.stop();
     await this.app?.close();
     this.app = null;
@@ -340,6 +368,7 @@ export class Platform {
       this.alertEngine,
       activeAlerts,
       ...(this.storage.changes ? [this.storage.changes] : []),
+      ...(this.timers ? [this.timers] : []),
       ...this.consumers(),
     ];
     const families = (await Promise.all(sources.map((s) => s.samples()))).flat();

@@ -5,7 +5,7 @@
  * unit of work, so the change and its announcement commit together or not at all. Whatever
  * must follow (live push, later escalation, dispatch, notifications) consumes the stream.
  */
-import type { Actor, Alert, AlertState, Outcome } from '@carecircle/protocol';
+import type { Actor, Alert, AlertState, Outcome, Page } from '@carecircle/protocol';
 import type { AlertStreamAppend, NewAlert, UnitOfWork } from '../storage/ports';
 
 async function announce(
@@ -40,6 +40,24 @@ export async function repeatAlert(
     toState: active.state,
     actor,
     eventId: event.eventId,
+  });
+}
+
+/**
+ * The escalation ladder paged a ring of people about an alert that nobody has claimed: the
+ * alert records the ring reached, the stream (its timeline) whom it paged, and the live push
+ * tells exactly those people.
+ */
+export async function pageAlert(tx: UnitOfWork, active: Alert, page: Page, at: string, actor: Actor): Promise<Alert> {
+  await tx.alerts.markPaged(active.id, page.ring, at);
+  return announce(tx, active.id, {
+    at,
+    action: 'paged',
+    fromState: active.state,
+    toState: active.state,
+    actor,
+    eventId: null,
+    page,
   });
 }
 

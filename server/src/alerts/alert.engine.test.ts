@@ -97,6 +97,7 @@ describe('AlertEngine', () => {
         eventId: sos.eventId,
         outcome: null,
         note: null,
+        page: null,
       },
     ]);
     expect(await announcedAs('raised')).toMatchObject([{ alertId: alert!.id, siteId: w.siteA, alert }]);

@@ -5,7 +5,7 @@
  * is now. It commits after sending; a crash in between sends the batch again after the restart,
  * to connections that never saw it.
  */
-import type { Alert } from '@carecircle/protocol';
+import type { Alert, Page } from '@carecircle/protocol';
 import type { LogHandler } from '../logs/log.consumer';
 import type { AlertStreamEntry, StateStore } from '../storage/ports';
 import type { LiveAudience } from './socket';
@@ -24,7 +24,9 @@ export class LivePush implements LogHandler<AlertStreamEntry> {
   async handle(_partition: number, entries: readonly AlertStreamEntry[]): Promise<void> {
     const alerts = new Map<string, { raised: boolean; alert: Alert }>();
     const residents = new Set<string>();
+    const pages: { alert: Alert; page: Page; at: string }[] = [];
     for (const e of entries) {
+      if (e.action === 'paged' && e.page && e.alert) pages.push({ alert: e.alert, page: e.page, at: e.at });
       if (e.alertId && e.alert) {
         const raised = e.action === 'raised' || alerts.get(e.alertId)?.raised === true;
         alerts.set(e.alertId, { raised, alert: e.alert });
@@ -41,6 +43,8 @@ export class LivePush implements LogHandler<AlertStreamEntry> {
     }
     const audience = this.deps.audience();
     for (const { raised, alert } of alerts.values()) audience.alert(raised ? 'raised' : 'updated', alert);
+    // Each page once, to exactly the people it paged (with the alert as it was then).
+    for (const { alert, page, at } of pages) audience.paged(alert, page, at);
     for (const status of statuses) audience.residentStatus(status);
   }
 }

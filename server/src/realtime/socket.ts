@@ -8,6 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import {
   type Alert,
   type ClientToServerEvents,
+  type Page,
   type ResidentStatusChange,
   rooms,
   SESSION_COOKIE,
@@ -37,6 +38,8 @@ export const SESSION_RECHECK_MS = 30_000;
 /** Where the live push sends what it read from the alert stream. */
 export interface LiveAudience {
   alert(how: 'raised' | 'updated', alert: Alert): void;
+  /** To the live sessions of the people paged, and to no one else. */
+  paged(alert: Alert, page: Page, at: string): void;
   residentStatus(change: ResidentStatusChange): void;
 }
 
@@ -136,6 +139,10 @@ export function attachRealtime(deps: {
     io,
     alert(how, alert) {
       toAudience(alert).emit(how === 'raised' ? 'alert:raised' : 'alert:updated', alert);
+    },
+    paged(alert, page, at) {
+      if (page.recipients.length === 0) return;
+      io.to(page.recipients.map((r) => rooms.user(r.id))).emit('alert:paged', { alert, page, at });
     },
     residentStatus(change) {
       io.to([rooms.site(change.siteId), rooms.resident(change.residentId)]).emit('resident:status', change);

@@ -16,6 +16,7 @@ import type {
   DurableLog,
   MetricSample,
   Outcome,
+  Page,
   Resident,
   ResidentStatusChange,
   Role,
@@ -129,9 +130,27 @@ export interface NewUser {
   passwordHash: string;
 }
 
+/** A weekly shift: on ISO `weekday` (1 Monday) from `start` to `end`, minutes in the site's zone; crossing midnight when `end` ≤ `start`. */
+export interface DutyShift {
+  weekday: number;
+  start: number;
+  end: number;
+}
+
 export interface UsersRepository {
   create(input: NewUser, now: string): Promise<User>;
   get(id: string): Promise<User | null>;
+  /**
+   * Users of the given roles, ordered by username. `siteId`: only those of that site (a user
+   * with no site, such as a supervisor, is of every site).
+   */
+  list(filter: { roles: readonly Role[]; siteId?: string }): Promise<User[]>;
+  /** Replaces a user's weekly shifts. */
+  setShifts(userId: string, shifts: readonly DutyShift[]): Promise<void>;
+  /** A user's shifts, by weekday then start. */
+  shiftsOf(userId: string): Promise<DutyShift[]>;
+  /** The shifts of every user of a site (not those without one), by user. */
+  shiftsAt(siteId: string): Promise<Map<string, DutyShift[]>>;
   findByUsername(username: string): Promise<(User & { passwordHash: string }) | null>;
   /** Also ends every session of that user. */
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
@@ -187,11 +206,20 @@ export interface AlertsRepository {
   bump(id: string, eventTs: string, at: string): Promise<void>;
   /** Compare-and-set on the state: false when the alert was no longer in `from`. */
   transition(id: string, from: AlertState, to: AlertState, at: string, patch: AlertPatch): Promise<boolean>;
+  /** Its ladder paged `ring` at `at` (a reminder pages a ring again): `ring` only goes up. */
+  markPaged(id: string, ring: number, at: string): Promise<void>;
   countActive(): Promise<number>;
 }
 
 /** What changed on an alert (or, for `device_status`, on a resident's devices). */
-export const ALERT_STREAM_ACTIONS = ['raised', 'repeated', 'transition', 'cancel_declined', 'device_status'] as const;
+export const ALERT_STREAM_ACTIONS = [
+  'raised',
+  'repeated',
+  'transition',
+  'cancel_declined',
+  'paged',
+  'device_status',
+] as const;
 export type AlertStreamAction = (typeof ALERT_STREAM_ACTIONS)[number];
 
 export interface AlertStreamAppend {
@@ -207,6 +235,8 @@ export interface AlertStreamAppend {
   eventId?: string | null;
   outcome?: Outcome | null;
   note?: string | null;
+  /** Who a `paged` entry paged. */
+  page?: Page | null;
   /** The alert as it stands after this change; null only for `device_status`. */
   alert: Alert | null;
 }

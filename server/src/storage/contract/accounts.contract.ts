@@ -66,6 +66,45 @@ export function describeAccountsContract(fresh: Fresh): void {
     });
   });
 
+  describe('users by role, and duty shifts', () => {
+    it('lists users of some roles, of a site (those with no site count for every site), by username', async () => {
+      const store = await fresh();
+      const a = await place(store, 'Sunshine');
+      const b = await place(store, 'Heping');
+      await addUser(store, 'zhou', { role: 'staff', siteId: a.siteId });
+      await addUser(store, 'li', { role: 'staff', siteId: b.siteId });
+      await addUser(store, 'boss', { role: 'supervisor' });
+      await addUser(store, 'root', { role: 'admin' });
+      const names = (users: { username: string }[]) => users.map((u) => u.username);
+      expect(names(await store.users.list({ roles: ['staff'], siteId: a.siteId }))).toEqual(['zhou']);
+      expect(names(await store.users.list({ roles: ['supervisor'], siteId: a.siteId }))).toEqual(['boss']);
+      expect(names(await store.users.list({ roles: ['staff', 'admin'] }))).toEqual(['li', 'root', 'zhou']);
+      expect(await store.users.list({ roles: [] })).toEqual([]);
+    });
+
+    it("replaces a user's shifts, and answers a site's shifts by user", async () => {
+      const store = await fresh();
+      const a = await place(store, 'Sunshine');
+      const zhou = await addUser(store, 'zhou', { role: 'staff', siteId: a.siteId });
+      const wang = await addUser(store, 'wang', { role: 'staff', siteId: a.siteId });
+      const night = { weekday: 1, start: 22 * 60, end: 6 * 60 };
+      const day = { weekday: 1, start: 8 * 60, end: 16 * 60 };
+      await store.users.setShifts(zhou.id, [night, day]);
+      await store.users.setShifts(wang.id, [{ weekday: 7, start: 0, end: 8 * 60 }]);
+      expect(await store.users.shiftsOf(zhou.id)).toEqual([day, night]);
+      await store.users.setShifts(zhou.id, [night]);
+      expect(await store.users.shiftsOf(zhou.id)).toEqual([night]);
+      expect(await store.users.shiftsAt(a.siteId)).toEqual(
+        new Map([
+          [zhou.id, [night]],
+          [wang.id, [{ weekday: 7, start: 0, end: 8 * 60 }]],
+        ]),
+      );
+      await store.users.setShifts(wang.id, []);
+      expect([...(await store.users.shiftsAt(a.siteId)).keys()]).toEqual([zhou.id]);
+    });
+  });
+
   describe('sessions', () => {
     it('answers the user behind a live session, and null once it expired or for an unknown token', async () => {
       const store = await fresh();

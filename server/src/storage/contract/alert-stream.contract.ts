@@ -36,7 +36,11 @@ export function describeAlertStreamContract(fresh: Fresh): void {
       const store = await fresh();
       const p = await place(store);
       const alert = await insertAlert(store, p);
-      const full = raisedEntry(alert, { outcome: null, note: 'pressed twice' });
+      const full = raisedEntry(alert, {
+        outcome: null,
+        note: 'pressed twice',
+        page: { ring: 2, reminder: false, recipients: [{ id: 'usr_1', name: '张护士' }] },
+      });
       const { eventId: _omitted, ...bare } = raisedEntry(alert, { at: alert.updatedAt });
       const appended = await store.transaction(async (tx) => [
         await tx.alertStream.append(full),
@@ -45,7 +49,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
       expect(appended).toEqual([
         { ...full, partition: 0, offset: 1 },
         // What was not given reads back as null (the entry has every field).
-        { ...bare, eventId: null, outcome: null, note: null, partition: 0, offset: 2 },
+        { ...bare, eventId: null, outcome: null, note: null, page: null, partition: 0, offset: 2 },
       ]);
       expect(await store.alertLog.read(0, 0, 10)).toEqual(appended);
       expect(await store.alertLog.head(0)).toBe(2);
@@ -175,6 +179,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           eventId: `evt_${alert.id}`,
           outcome: null,
           note: null,
+          page: null,
         },
         {
           at: at(2),
@@ -185,6 +190,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           eventId: 'evt-2',
           outcome: null,
           note: null,
+          page: null,
         },
         {
           at: at(3),
@@ -195,6 +201,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           eventId: null,
           outcome: null,
           note: null,
+          page: null,
         },
         {
           at: at(4),
@@ -205,6 +212,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           eventId: null,
           outcome,
           note: 'tested the button',
+          page: null,
         },
       ];
       expect(timeline).toEqual(expected.map((e) => ({ ...e, seq: expect.any(Number) })));

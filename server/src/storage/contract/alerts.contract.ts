@@ -72,6 +72,8 @@ export function describeAlertsContract(fresh: Fresh): void {
         resolvedAt: null,
         outcome: null,
         note: null,
+        ring: null,
+        pagedAt: null,
       };
       expect(await store.alerts.get(input.id)).toEqual(expected);
       expect(await store.alerts.get('alt_unknown')).toBeNull();
@@ -260,6 +262,18 @@ export function describeAlertsContract(fresh: Fresh): void {
         await store.alerts.transition(acked.id, acked.state, ACKNOWLEDGED, at(4), { acknowledgedBy: NURSE });
         expect(await store.alerts.get(acked.id)).toMatchObject({ resolvedAt: null, outcome: null });
       });
+    });
+
+    it('keeps the highest ring paged and the last time it paged', async () => {
+      const store = await fresh();
+      const p = await place(store);
+      const alert = await insertAlert(store, p);
+      await store.alerts.markPaged(alert.id, 1, at(1));
+      expect(await store.alerts.get(alert.id)).toMatchObject({ ring: 1, pagedAt: at(1), updatedAt: at(1) });
+      await store.alerts.markPaged(alert.id, 3, at(180));
+      // A reminder pages a lower ring again: the ring reached stays.
+      await store.alerts.markPaged(alert.id, 2, at(300));
+      expect(await store.alerts.get(alert.id)).toMatchObject({ ring: 3, pagedAt: at(300), state: 'open' });
     });
 
     it('counts the active alerts of every site', async () => {

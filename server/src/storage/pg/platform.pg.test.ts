@@ -121,7 +121,14 @@ describe('the platform on PostgreSQL', () => {
 
     const [alert] = await platform.store.alerts.list({ limit: 10 });
     expect(alert).toMatchObject({ kind: 'sos', count: 1, state: 'open', residentId: resident.id });
-    expect((await platform.store.alertStream.timeline(alert!.id)).map((e) => e.action)).toEqual(['raised']);
+    // Then its ladder: nobody to page in this bare site, so each ring is recorded empty at once.
+    const timeline = await platform.store.alertStream.timeline(alert!.id);
+    expect(timeline.map((e) => [e.action, e.page?.ring ?? null, e.page?.recipients.length ?? null])).toEqual([
+      ['raised', null, null],
+      ['paged', 1, 0],
+      ['paged', 2, 0],
+      ['paged', 3, 0],
+    ]);
     expect(await platform.store.offsets.get('journal', 'alert-engine', 1)).toBeGreaterThan(0);
 
     // In PostgreSQL, as another connection reads it; nothing of the state in the data dir.
@@ -130,8 +137,10 @@ describe('the platform on PostgreSQL', () => {
     try {
       const rows = await reader.query('SELECT id, kind, state FROM alerts');
       expect(rows.rows).toEqual([{ id: alert!.id, kind: 'sos', state: 'open' }]);
-      const stream = await reader.query('SELECT action FROM alert_stream WHERE alert_id = $1', [alert!.id]);
-      expect(stream.rows).toEqual([{ action: 'raised' }]);
+      const stream = await reader.query('SELECT action FROM alert_stream WHERE alert_id = $1 ORDER BY "offset"', [
+        alert!.id,
+      ]);
+      expect(stream.rows.map((r) => r.action)).toEqual(['raised', 'paged', 'paged', 'paged']);
     } finally {
       await reader.end();
     }

@@ -11,6 +11,7 @@ import {
   type AlertState,
   type AlertTimelineEntry,
   type Outcome,
+  type Page,
   partitionOf,
 } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
@@ -36,6 +37,7 @@ function toEntry(r: AlertStreamTable): AlertStreamEntry {
     eventId: r.event_id,
     outcome: r.outcome as Outcome | null,
     note: r.note,
+    page: r.page ? (JSON.parse(r.page) as Page) : null,
     alert: r.alert ? (JSON.parse(r.alert) as Alert) : null,
   };
 }
@@ -74,6 +76,7 @@ export class SqlAlertStreamWriter implements AlertStreamWriter {
       event_id: e.eventId ?? null,
       outcome: e.outcome ?? null,
       note: e.note ?? null,
+      page: e.page ? JSON.stringify(e.page) : null,
       alert: e.alert ? JSON.stringify(e.alert) : null,
     };
     await this.db.insertInto('alert_stream').values(row).execute();
@@ -103,6 +106,7 @@ export class SqlAlertStreamWriter implements AlertStreamWriter {
           eventId: e.eventId,
           outcome: e.outcome,
           note: e.note,
+          page: e.page,
         },
       ];
     });

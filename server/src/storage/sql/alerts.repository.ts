@@ -37,6 +37,8 @@ function selectAlerts(db: Kysely<Tables>) {
       'a.resolved_at',
       'a.outcome',
       'a.note',
+      'a.ring',
+      'a.paged_at',
     ]);
 }
 
@@ -65,6 +67,8 @@ function toAlert(r: Row): Alert {
     resolvedAt: r.resolved_at,
     outcome: r.outcome as Outcome | null,
     note: r.note,
+    ring: r.ring === null ? null : Number(r.ring),
+    pagedAt: r.paged_at,
   };
 }
 
@@ -162,6 +166,18 @@ export class SqlAlertsRepository implements AlertsRepository {
       .where('state', '=', from)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  async markPaged(id: string, ring: number, at: string): Promise<void> {
+    await this.db
+      .updateTable('alerts')
+      .set((eb) => ({
+        ring: eb.case().when('ring', '>', ring).then(eb.ref('ring')).else(ring).end(),
+        paged_at: at,
+        updated_at: at,
+      }))
+      .where('id', '=', id)
+      .execute();
   }
 
   async countActive(): Promise<number> {

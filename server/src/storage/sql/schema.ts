@@ -59,6 +59,14 @@ export interface UsersTable {
   created_at: string;
 }
 
+/** A staff member's weekly shifts, in the site's zone (`time/site-time.ts` `WeeklyWindow`). */
+export interface DutyShiftsTable {
+  user_id: string;
+  weekday: number;
+  start_minute: number;
+  end_minute: number;
+}
+
 export interface SessionsTable {
   token_hash: string;
   user_id: string;
@@ -86,6 +94,9 @@ export interface AlertsTable {
   resolved_at: string | null;
   outcome: string | null;
   note: string | null;
+  /** The highest ring its escalation ladder paged, and when it last paged. */
+  ring: number | null;
+  paged_at: string | null;
 }
 
 export interface AlertStreamTable {
@@ -106,6 +117,8 @@ export interface AlertStreamTable {
   note: string | null;
   /** JSON of the alert after the change. */
   alert: string | null;
+  /** JSON `Page` of a `paged` entry. */
+  page: string | null;
 }
 
 export interface LogHeadsTable {
@@ -198,4 +211,5 @@ export interface Tables {
   readings: ReadingsTable;
   key_checks: KeyChecksTable;
   timers: TimersTable;
+  duty_shifts: DutyShiftsTable;
 }

@@ -203,6 +203,7 @@ describe('SQL state store on SQLite', () => {
         eventId: 'e1',
         outcome: null,
         note: null,
+        page: null,
       },
       {
         seq: 2,
@@ -214,6 +215,7 @@ describe('SQL state store on SQLite', () => {
         eventId: null,
         outcome: null,
         note: 'on my way',
+        page: null,
       },
     ]);
     const head = await store.alertLog.head(0);

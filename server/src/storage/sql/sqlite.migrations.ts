@@ -267,4 +267,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX timers_due ON timers("partition", due_at, key);
     `,
   },
+  {
+    version: 8,
+    name: 'escalation: whom a ladder paged (stream), the ring an alert reached, staff duty shifts',
+    sql: `
+      ALTER TABLE alert_stream ADD COLUMN page TEXT;
+      ALTER TABLE alerts ADD COLUMN ring integer;
+      ALTER TABLE alerts ADD COLUMN paged_at TEXT;
+      CREATE TABLE duty_shifts (
+        user_id TEXT NOT NULL REFERENCES users(id),
+        weekday integer NOT NULL,
+        start_minute integer NOT NULL,
+        end_minute integer NOT NULL,
+        PRIMARY KEY (user_id, weekday, start_minute)
+      );
+    `,
+  },
 ];

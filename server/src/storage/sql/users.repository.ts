@@ -1,7 +1,7 @@
 import type { Role, User } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import { newId } from '../ids';
-import type { NewUser, SessionsRepository, UsersRepository } from '../ports';
+import type { DutyShift, NewUser, SessionsRepository, UsersRepository } from '../ports';
 import type { Tables } from './schema';
 
 const COLUMNS = [
@@ -48,6 +48,56 @@ export class SqlUsersRepository implements UsersRepository {
   async get(id: string): Promise<User | null> {
     const r = await this.db.selectFrom('users as u').select(COLUMNS).where('u.id', '=', id).executeTakeFirst();
     return r ? toUser(r) : null;
+  }
+
+  async list(filter: { roles: readonly Role[]; siteId?: string }): Promise<User[]> {
+    if (filter.roles.length === 0) return [];
+    let q = this.db.selectFrom('users as u').select(COLUMNS).where('u.role', 'in', filter.roles).orderBy('u.username');
+    const { siteId } = filter;
+    if (siteId !== undefined) q = q.where((eb) => eb.or([eb('u.site_id', '=', siteId), eb('u.site_id', 'is', null)]));
+    return (await q.execute()).map(toUser);
+  }
+
+  async setShifts(userId: string, shifts: readonly DutyShift[]): Promise<void> {
+    const work = async (db: Kysely<Tables>) => {
+      await db.deleteFrom('duty_shifts').where('user_id', '=', userId).execute();
+      if (shifts.length === 0) return;
+      await db
+        .insertInto('duty_shifts')
+        .values(shifts.map((s) => ({ user_id: userId, weekday: s.weekday, start_minute: s.start, end_minute: s.end })))
+        .execute();
+    };
+    await (this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work));
+  }
+
+  async shiftsOf(userId: string): Promise<DutyShift[]> {
+    const rows = await this.db
+      .selectFrom('duty_shifts')
+      .select(['weekday', 'start_minute', 'end_minute'])
+      .where('user_id', '=', userId)
+      .orderBy('weekday')
+      .orderBy('start_minute')
+      .execute();
+    return rows.map((r) => ({ weekday: Number(r.weekday), start: Number(r.start_minute), end: Number(r.end_minute) }));
+  }
+
+  async shiftsAt(siteId: string): Promise<Map<string, DutyShift[]>> {
+    const rows = await this.db
+      .selectFrom('duty_shifts as d')
+      .innerJoin('users as u', 'u.id', 'd.user_id')
+      .select(['d.user_id', 'd.weekday', 'd.start_minute', 'd.end_minute'])
+      .where('u.site_id', '=', siteId)
+      .orderBy('d.user_id')
+      .orderBy('d.weekday')
+      .orderBy('d.start_minute')
+      .execute();
+    const out = new Map<string, DutyShift[]>();
+    for (const r of rows) {
+      const list = out.get(r.user_id) ?? [];
+      list.push({ weekday: Number(r.weekday), start: Number(r.start_minute), end: Number(r.end_minute) });
+      out.set(r.user_id, list);
+    }
+    return out;
   }
 
   async findByUsername(username: string): Promise<(User & { passwordHash: string }) | null> {
