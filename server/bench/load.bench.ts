@@ -11,6 +11,8 @@
  * - storm: 10,000 devices connect at once, time to the last CONNACK; SOS PUBACK p99 meanwhile (load/storm.ts)
  * - flood: peak RSS while 1,000 connections flood for 10 s, and the time to recover (load/flood.ts)
  * - profile: where the platform's CPU goes under the throughput load (load/profile.ts)
+ * - cluster: throughput and SOS → `alert:raised` on PostgreSQL + JetStream against SQLite, and
+ *   throughput through two gateway processes against one (load/cluster.ts)
  *
  * The platform's per-device publish rate (20/s, burst 100) is raised where a device must send
  * more (throughput, profile; the flood too with LOAD_FLOOD_LIMITS=default,raised); everything
@@ -18,18 +20,20 @@
  * limits, so load/gateway-limits.hook.ts hands that platform process a `createGateway` with them raised.
  *
  *   pnpm bench                                             (every part, with the other benches)
- *   node --import tsx server/bench/load.bench.ts [part…]   (parts: throughput sos storm flood profile)
+ *   node --import tsx server/bench/load.bench.ts [part…]   (parts: throughput sos storm flood profile cluster)
  *   LOAD_PARTS=storm,flood LOAD_ROUNDS=5 node --import tsx server/bench/load.bench.ts
  *
  * LOAD_KEEP=1 keeps the run directories (each platform process's data and `platform.log`);
  * LOAD_SOS_CASES, LOAD_SOS_SAMPLES (load/sos-latency.ts) and LOAD_FLOOD_LIMITS (load/flood.ts)
  * narrow or widen a part.
- * Needs Debian's `mosquitto` and `mosquitto_passwd`. Writes bench-results/load.json (a run of
- * some parts replaces those parts and keeps the others).
+ * Needs Debian's `mosquitto` and `mosquitto_passwd`; the cluster part Debian's PostgreSQL 15 and
+ * `nats-server`. Writes bench-results/load.json (a run of some parts replaces those parts and
+ * keeps the others).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLUSTER_DEVICES, cluster } from './load/cluster';
 import { type BenchContext, createContext, type Figure, type PartResult } from './load/context';
 import { seedFleet } from './load/fleet';
 import { flood } from './load/flood';
@@ -47,6 +51,7 @@ const PARTS = {
   storm: { run: storm, devices: STORM_DEVICES },
   flood: { run: flood, devices: 1000 },
   profile: { run: profile, devices: 100 },
+  cluster: { run: cluster, devices: CLUSTER_DEVICES },
 } satisfies Record<string, { run: (ctx: BenchContext) => Promise<PartResult>; devices: number }>;
 type Part = keyof typeof PARTS;
 

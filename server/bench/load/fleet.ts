@@ -1,7 +1,9 @@
 /**
  * The devices and people of a load run, provisioned once per bench into a template data
  * directory through the provisioning service (what the admin CLI does), then copied for each
- * platform process: thousands of devices take seconds to provision, a copy milliseconds.
+ * platform process: thousands of devices take seconds to provision, a copy milliseconds. A
+ * fleet can also be seeded into a PostgreSQL database (`SeedTarget`), which the cluster part
+ * then uses as the template of a fresh database per run (load/shared-servers.ts).
  *
  * - `load`: bed sensors without a resident; they send `vitals` readings (no alert rule fires).
  * - `probe`: an SOS button of its own resident: the SOS samples, PUBACK and `alert:raised`.
@@ -29,9 +31,24 @@ export interface Fleet {
 /** Devices provisioned at once: the store takes them one by one, but its calls overlap. */
 const PARALLEL = 50;
 
-export async function seedFleet(root: string, loadDevices: number): Promise<Fleet> {
-  const template = join(root, 'template');
-  const config = loadConfig({ CARECIRCLE_DATA_DIR: template });
+/** Where a fleet is seeded other than the default embedded template. */
+export interface SeedTarget {
+  /** Names the seeding's data directory (`<root>/<name>`) and its devices file (`<root>/<name>.devices.json`). */
+  name: string;
+  /** The state on this PostgreSQL database instead of the data directory's SQLite. */
+  databaseUrl: string;
+  /** The device-secret key every process on that database shares. */
+  deviceKeyFile: string;
+}
+
+export async function seedFleet(root: string, loadDevices: number, target?: SeedTarget): Promise<Fleet> {
+  const template = join(root, target?.name ?? 'template');
+  const config = loadConfig({
+    CARECIRCLE_DATA_DIR: template,
+    ...(target
+      ? { CARECIRCLE_DATABASE_URL: target.databaseUrl, CARECIRCLE_DEVICE_KEY_FILE: target.deviceKeyFile }
+      : {}),
+  });
   const storage = await openStorage(config, pino({ level: 'silent' }));
   try {
     const provisioning = new ProvisioningService({
@@ -54,7 +71,7 @@ export async function seedFleet(root: string, loadDevices: number): Promise<Flee
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
-    const devicesFile = join(root, 'devices.json');
+    const devicesFile = join(root, target ? `${target.name}.devices.json` : 'devices.json');
     writeFileSync(devicesFile, JSON.stringify(load));
     return {
       template,

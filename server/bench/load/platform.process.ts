@@ -54,7 +54,7 @@ const code = await serve(process.env, {
     send({
       type: 'up',
       httpPort: ports.httpPort,
-      mqttPort: ports.mqttPort ?? 0, // role all: always listening
+      mqttPort: ports.mqttPort ?? 0, // 0 in the server role, which takes no device connections
       pid: process.pid,
       limits: job.limits === 'raised' ? RAISED_LIMITS : null,
     });

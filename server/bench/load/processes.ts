@@ -152,10 +152,14 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * Starts a platform process on `dataDir`. `options.env` adds `CARECIRCLE_*` settings over the
+ * bench's (the cluster part's role, database and journal URLs, and shared device-secret key).
+ */
 export async function startPlatform(
   dataDir: string,
   limits: LimitsMode,
-  options: { cpuProfileDir?: string } = {},
+  options: { cpuProfileDir?: string; env?: Record<string, string> } = {},
 ): Promise<PlatformProcess> {
   const logFile = join(dataDir, 'platform.log');
   const log = openSync(logFile, 'a');
@@ -172,6 +176,7 @@ export async function startPlatform(
       CARECIRCLE_MQTT_PORT: '0',
       CARECIRCLE_MQTT_WS_PORT: 'off',
       CARECIRCLE_LOG_LEVEL: 'warn',
+      ...options.env,
     }),
     stdio: ['ignore', log, log, 'ipc'],
   });
