@@ -27,6 +27,7 @@ export class LeaseKeeper {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private offLost: (() => void) | null = null;
+  private claiming = false;
 
   constructor(private readonly opts: LeaseKeeperOptions) {}
 
@@ -51,10 +52,16 @@ export class LeaseKeeper {
   }
 
   private async tryAll(): Promise<void> {
+    // A slow try (a database far away) must not overlap the next: a lease taken twice in one
+    // session would need two releases.
+    if (this.claiming) return;
+    this.claiming = true;
     try {
       if (await this.claim()) this.opts.gained?.();
     } catch (err) {
       this.opts.logger.warn({ err, lease: this.opts.key }, 'could not take partition leases; will retry');
+    } finally {
+      this.claiming = false;
     }
   }
 

@@ -32,6 +32,8 @@ export class PgAdvisoryLeases implements PartitionLeases {
   private readonly held = new Set<string>();
   private readonly lostListeners = new Set<() => void>();
   private closed = false;
+  /** The session's queries, one at a time: every consumer's keeper asks on it, and pg wants no overlap. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
@@ -77,11 +79,12 @@ export class PgAdvisoryLeases implements PartitionLeases {
     const id = `${key}\u0000${partition}`;
     // Session locks nest: taking one again would need two unlocks.
     if (this.held.has(id)) return true;
-    const client = await this.connect();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-      leaseKey(key),
-      partition,
-    ]);
+    const { rows } = await this.serially(async () =>
+      (await this.connect()).query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        leaseKey(key),
+        partition,
+      ]),
+    );
     if (rows[0]?.ok !== true) return false;
     this.held.add(id);
     return true;
@@ -90,8 +93,17 @@ export class PgAdvisoryLeases implements PartitionLeases {
   async release(key: string, partition: number): Promise<void> {
     const id = `${key}\u0000${partition}`;
     if (!this.held.delete(id) || this.session === null) return;
-    const client = await this.session;
-    await client.query('SELECT pg_advisory_unlock($1, $2)', [leaseKey(key), partition]);
+    const session = this.session;
+    await this.serially(async () =>
+      (await session).query('SELECT pg_advisory_unlock($1, $2)', [leaseKey(key), partition]),
+    );
+  }
+
+  /** Runs `query` after the ones before it have answered (or failed). */
+  private serially<T>(query: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(query, query);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   holds(key: string, partition: number): boolean {
