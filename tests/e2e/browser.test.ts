@@ -128,7 +128,10 @@ describe('staff dashboard in Chromium', () => {
       note: 'pressed by accident while dressing',
     });
     expect(alert.acknowledgedBy?.name).toBe(world.staffA.username);
-    expect(detail.body.timeline.map((t) => t.toState)).toEqual(['open', 'acknowledged', 'resolved']);
+    const changes = detail.body.timeline.filter((t) => t.action !== 'paged');
+    expect(changes.map((t) => t.toState)).toEqual(['open', 'acknowledged', 'resolved']);
+    // Nobody had claimed it when it came in: ring 1 (the site's staff) was paged once.
+    expect(detail.body.timeline.filter((t) => t.action === 'paged').map((t) => t.page?.ring)).toEqual([1]);
   });
 
   it('switches to Chinese and remembers it', async () => {

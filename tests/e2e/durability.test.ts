@@ -83,10 +83,20 @@ describe('durability across SIGKILL', () => {
       'the alert with all five presses',
     );
     expect(alert).toMatchObject({ kind: 'sos', residentId: world.residentA, state: 'open' });
-    // Each press once on the alert stream, which is the alert's timeline.
-    const { body: detail } = await alertDetail(platform.baseUrl, token, alert.id);
-    expect(detail.timeline.map((e) => e.action)).toEqual(['raised', 'repeated', 'repeated', 'repeated', 'repeated']);
-    expect(detail.timeline.map((e) => e.eventId)).toEqual(['kill-0', 'kill-1', 'kill-2', 'kill-3', 'kill-4']);
+    // Each press once on the alert stream, which is the alert's timeline, and ring 1 paged once
+    // (whether the killed process got to it or the restarted one did).
+    const { body: detail } = await waitFor(
+      async () => {
+        const d = await alertDetail(platform!.baseUrl, token, alert.id);
+        return d.body.timeline.some((e) => e.action === 'paged') ? d : undefined;
+      },
+      10_000,
+      'ring 1 paged',
+    );
+    const presses = detail.timeline.filter((e) => e.action !== 'paged');
+    expect(presses.map((e) => e.action)).toEqual(['raised', 'repeated', 'repeated', 'repeated', 'repeated']);
+    expect(presses.map((e) => e.eventId)).toEqual(['kill-0', 'kill-1', 'kill-2', 'kill-3', 'kill-4']);
+    expect(detail.timeline.filter((e) => e.action === 'paged').map((e) => e.page?.ring)).toEqual([1]);
     // The live push caught up, and handled every entry appended since it started exactly once.
     const caughtUp = await waitFor(
       async () => {
@@ -162,6 +172,7 @@ describe('durability across SIGKILL', () => {
     // live push keeps no offset: each process pushes from where the stream stood when it started.)
     expect(stream!.head).toBeGreaterThan(0);
     expect(offsets).toEqual([
+      { log: 'alerts', consumer: 'escalation', partition: 0, offset: stream!.head },
       ...['alert-engine', 'reading-sink'].flatMap((consumer) =>
         heads.map(({ partition, head }) => ({ log: 'journal', consumer, partition, offset: head })),
       ),

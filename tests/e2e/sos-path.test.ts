@@ -2,7 +2,7 @@
  * Issue #2: one SOS from a real MQTT client, through the gateway and journal, to staff over
  * REST and socket.io — and to nobody of another site.
  */
-import type { Alert } from '@carecircle/protocol';
+import type { Alert, Page } from '@carecircle/protocol';
 import { topics } from '@carecircle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -47,6 +47,9 @@ describe('SOS from a device to staff', () => {
     liveB.on('alert:raised', (a) => seenByB.push(a));
     liveB.on('alert:updated', (a) => seenByB.push(a));
     const raisedForA = new Promise<Alert>((resolve) => liveA.once('alert:raised', resolve));
+    // Nobody has claimed it: its ladder pages ring 1 at once, the site's staff (no shifts entered).
+    const pagedA = new Promise<{ alert: Alert; page: Page }>((resolve) => liveA.once('alert:paged', resolve));
+    liveB.on('alert:paged', (p) => seenByB.push(p.alert));
 
     const client = await connectDevice(platform.mqttUrl, world.device);
     const eventId = `sos-${Date.now()}`;
@@ -74,9 +77,13 @@ describe('SOS from a device to staff', () => {
 
     const listed = await listAlerts(platform.baseUrl, tokenA, '?state=active');
     expect(listed.map((a) => a.id)).toEqual([live.id]);
+    const paged = await pagedA;
+    expect(paged.alert).toMatchObject({ id: live.id, ring: 1 });
+    expect(paged.page).toMatchObject({ ring: 1, reminder: false });
+    expect(paged.page.recipients.map((r) => r.name)).toContain(world.staffA.username);
     const detail = await alertDetail(platform.baseUrl, tokenA, live.id);
     expect(detail.status).toBe(200);
-    expect(detail.body.timeline).toHaveLength(1);
+    expect(detail.body.timeline.map((e) => e.action)).toEqual(['raised', 'paged']);
     expect(detail.body.timeline[0]).toMatchObject({ action: 'raised', toState: 'open', eventId });
 
     // Staff of the other site: nothing over REST, 404 on the id, nothing over the socket.

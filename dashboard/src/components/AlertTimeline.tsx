@@ -77,6 +77,16 @@ function TimelineEntry({ entry, now, timeZone }: { entry: AlertTimelineEntry; no
             </span>
           )}
         </p>
+        {entry.page !== null && (
+          <p className="timeline__page" data-testid="timeline-page" data-ring={entry.page.ring}>
+            {entry.page.recipients.length === 0
+              ? t('timeline.nobody', { ring: entry.page.ring })
+              : t(entry.page.reminder ? 'timeline.reminder' : 'timeline.page', {
+                  ring: entry.page.ring,
+                  names: entry.page.recipients.map((r) => r.name).join(', '),
+                })}
+          </p>
+        )}
         <p className="timeline__who muted">{t('timeline.by', { name: actor })}</p>
         {entry.outcome !== null && (
           <p className="timeline__outcome">{t('timeline.outcome', { outcome: t(`outcome.${entry.outcome}`) })}</p>

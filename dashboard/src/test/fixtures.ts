@@ -24,6 +24,8 @@ export function anAlert(overrides: Partial<Alert> = {}): Alert {
     resolvedAt: null,
     outcome: null,
     note: null,
+    ring: null,
+    pagedAt: null,
     ...overrides,
   };
 }
