@@ -132,6 +132,42 @@ describe('AlertEngine', () => {
     expect((await announcedAs('repeated')).map((e) => e.alert?.count)).toEqual([2]);
   });
 
+  describe("a device's clock", () => {
+    const received = (s: number) => new Date(Date.parse('2026-11-29T03:12:00Z') + s * 1000).toISOString();
+
+    it('is believed within 5 minutes of the receive time, and is not beyond', async () => {
+      // 4 min 59 s slow: the device's time; 5 min 1 s fast: the receive time.
+      const slow = deviceEvent('sos', sosA, { ts: received(-299), receivedAt: received(0) });
+      const fast = deviceEvent('sos', sosA, { ts: received(301 + 10), receivedAt: received(10) });
+      await feed(engine, entries([slow, fast]));
+      const [alert] = await allAlerts();
+      expect(alert).toMatchObject({ firstEventTs: received(-299), lastEventTs: received(10), count: 2 });
+    });
+
+    it('never moves an alert or a device to year 9999 or 0001, and keeps the claim in the journal', async () => {
+      const future = deviceEvent('sos', sosA, { ts: '9999-12-31T23:59:59.000Z', receivedAt: received(0) });
+      const past = deviceEvent('sos', sosA, { ts: '0001-01-01T00:00:00.000Z', receivedAt: received(20) });
+      const sane = deviceEvent('sos', sosA, { ts: received(40), receivedAt: received(40) });
+      await feed(engine, entries([future]));
+      await feed(engine, entries([past, sane], 2));
+      const [alert] = await allAlerts();
+      expect(alert).toMatchObject({ firstEventTs: received(0), lastEventTs: received(40), count: 3 });
+      // "Last seen" follows the receive time too, so the next honest report still counts.
+      expect((await t.store.devices.get(w.devA))?.lastSeenAt).toBe(received(40));
+      // What the device said is what the event says (the journal keeps it as sent).
+      expect(future.ts).toBe('9999-12-31T23:59:59.000Z');
+    });
+
+    it('times a fall cancel by the believed times, so a clock jump cannot cancel a fall', async () => {
+      const fall = deviceEvent('fall', wearA, { ts: received(0), receivedAt: received(0) });
+      // The "I'm fine" arrives 10 minutes later, claiming to be 30 s after the fall.
+      const cancel = deviceEvent('fall_cancel', wearA, { ts: received(30), receivedAt: received(600) });
+      await feed(engine, entries([fall, cancel]));
+      const [alert] = await allAlerts();
+      expect(alert).toMatchObject({ kind: 'fall', state: 'open' });
+    });
+  });
+
   it('raises a new alert once the previous one is resolved', async () => {
     await feed(engine, entries([deviceEvent('sos', sosA)]));
     const [first] = await allAlerts();

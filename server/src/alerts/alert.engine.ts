@@ -14,7 +14,7 @@ import type { LogHandler } from '../logs/log.consumer';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
 import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
-import { evaluate, type AlertIntent as Intent } from './alert.rules';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, evaluate, eventTime, type AlertIntent as Intent } from './alert.rules';
 
 export const ALERT_ENGINE_CONSUMER = 'alert-engine';
 
@@ -22,6 +22,8 @@ export interface AlertEngineDeps {
   store: StateStore;
   clock: Clock;
   logger: Logger;
+  /** Beyond this a device's clock is not believed (`eventTime`); default 5 min. */
+  maxClockSkewMs?: number;
 }
 
 interface BatchCounts {
@@ -36,6 +38,11 @@ export class AlertEngine implements LogHandler<JournalEntry> {
   readonly stats: BatchCounts = { processed: 0, raised: 0, repeated: 0, failed: 0 };
 
   constructor(private readonly deps: AlertEngineDeps) {}
+
+  /** When an event happened, as far as the rules are concerned. */
+  private when(event: DeviceEvent): string {
+    return eventTime(event, this.deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
+  }
 
   async handle(partition: number, entries: readonly JournalEntry[], after: number): Promise<void> {
     const last = entries.at(-1);
@@ -125,7 +132,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
       return;
     }
     if (active) {
-      await repeatAlert(tx, active, event, at, device);
+      await repeatAlert(tx, active, { ts: this.when(event), eventId: event.eventId }, at, device);
       own.repeated += 1;
       return;
     }
@@ -139,7 +146,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
         subject: intent.subject,
         kind: intent.kind,
         severity: intent.severity,
-        eventTs: event.ts,
+        eventTs: this.when(event),
         at,
       },
       device,
@@ -161,7 +168,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     device: Actor,
     at: string,
   ): Promise<void> {
-    const elapsed = Date.parse(event.ts) - Date.parse(active.firstEventTs);
+    const elapsed = Date.parse(this.when(event)) - Date.parse(active.firstEventTs);
     const inTime = elapsed >= 0 && elapsed <= windowMs;
     if (active.state === 'open' && inTime) {
       await transitionAlert(tx, {
@@ -190,20 +197,21 @@ export class AlertEngine implements LogHandler<JournalEntry> {
    * an older one changes nothing), and a change of online state announced once.
    */
   private async trackDevices(tx: UnitOfWork, entries: readonly { event: DeviceEvent }[]): Promise<void> {
-    const latest = new Map<string, { event: DeviceEvent; online: boolean; battery?: number }>();
+    const latest = new Map<string, { event: DeviceEvent; when: string; online: boolean; battery?: number }>();
     for (const { event } of entries) {
       const seen = latest.get(event.deviceId);
-      if (seen && event.ts < seen.event.ts) continue;
+      const when = this.when(event);
+      if (seen && when < seen.when) continue;
       const online = event.kind === 'status' ? event.data.online : true;
       const battery = event.kind === 'battery' ? event.data.percent : seen?.battery;
-      latest.set(event.deviceId, { event, online, ...(battery !== undefined ? { battery } : {}) });
+      latest.set(event.deviceId, { event, when, online, ...(battery !== undefined ? { battery } : {}) });
     }
     if (latest.size === 0) return;
     const at = new Date(this.deps.clock.now()).toISOString();
     const changed = await tx.devices.touchMany(
-      [...latest.values()].map(({ event, online, battery }) => ({
+      [...latest.values()].map(({ event, when, online, battery }) => ({
         id: event.deviceId,
-        seenAt: event.ts,
+        seenAt: when,
         online,
         ...(battery !== undefined ? { battery } : {}),
       })),

@@ -10,6 +10,27 @@ import type { AlertKind, DeviceEvent, Severity } from '@carecircle/protocol';
  */
 export const FALL_CANCEL_WINDOW_MS = 60_000;
 
+/**
+ * How far a device's clock may be from the gateway's before the device's time is not believed
+ * (a flat battery resets many a clock to 2000-01-01; a bad firmware sends 9999-12-31).
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The time rules reason on: the device's own where it is within `maxSkewMs` of when the gateway
+ * received the event, otherwise the receive time. The event keeps the device's claim (the
+ * journal holds `ts` as sent); an alert's clock and a device's "last seen" never move by it.
+ */
+export function eventTime(
+  event: Pick<DeviceEvent, 'ts' | 'receivedAt'>,
+  maxSkewMs: number = DEFAULT_MAX_CLOCK_SKEW_MS,
+): string {
+  const device = Date.parse(event.ts);
+  const received = Date.parse(event.receivedAt);
+  if (Number.isFinite(device) && Math.abs(device - received) <= maxSkewMs) return new Date(device).toISOString();
+  return new Date(received).toISOString();
+}
+
 export type AlertIntent =
   | {
       action: 'raise';

@@ -177,7 +177,7 @@ let seq = 0;
 export function deviceEvent<K extends EventKind>(
   kind: K,
   device: { deviceId: string; siteId: string; residentId?: string | null },
-  opts: { data?: EventData[K]; eventId?: string; ts?: string } = {},
+  opts: { data?: EventData[K]; eventId?: string; ts?: string; receivedAt?: string } = {},
 ): DeviceEventOf<K> {
   seq += 1;
   const defaults: Partial<Record<EventKind, unknown>> = {
@@ -198,7 +198,7 @@ export function deviceEvent<K extends EventKind>(
     ...(device.residentId ? { residentId: device.residentId } : {}),
     kind,
     ts,
-    receivedAt: ts,
+    receivedAt: opts.receivedAt ?? ts,
     data: opts.data ?? defaults[kind] ?? {},
   } as DeviceEventOf<K>;
 }
