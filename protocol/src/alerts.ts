@@ -31,6 +31,8 @@ export const OUTCOMES = [
   'false_alarm',
   'test',
   'cancelled_by_resident',
+  /** A technical alert the device itself closed: back online, battery replaced. */
+  'device_recovered',
   'other',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];

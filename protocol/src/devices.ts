@@ -23,3 +23,30 @@ export const DEVICE_TYPE_KINDS: Readonly<Record<DeviceType, readonly EventKind[]
   // A bridge speaks for the devices behind it (Zigbee2MQTT adapter, roadmap step 2).
   zigbee2mqtt_bridge: ['heartbeat', 'status'],
 };
+
+/**
+ * What the rules need to know of each device type (DESIGN.md, "Alerts"), as data: adding a type
+ * is adding a row.
+ * - `heartbeatMs` + `graceMs`: it must be heard from (any message) at least this often, or it is
+ *   `device_offline`;
+ * - `fallCancelWindowMs`: how long after a fall the resident may cancel it from the device ("I'm
+ *   OK"); 0 for sensors nobody can answer (a radar on the ceiling).
+ */
+export interface DeviceProfile {
+  heartbeatMs: number;
+  graceMs: number;
+  fallCancelWindowMs: number;
+}
+
+const MINUTE = 60_000;
+
+export const DEVICE_PROFILES: Readonly<Record<DeviceType, DeviceProfile>> = {
+  // Battery devices check in hourly; mains-powered sensors every few minutes.
+  sos_button: { heartbeatMs: 60 * MINUTE, graceMs: 15 * MINUTE, fallCancelWindowMs: 0 },
+  fall_detector: { heartbeatMs: 5 * MINUTE, graceMs: 5 * MINUTE, fallCancelWindowMs: 0 },
+  door_sensor: { heartbeatMs: 60 * MINUTE, graceMs: 15 * MINUTE, fallCancelWindowMs: 0 },
+  presence_sensor: { heartbeatMs: 5 * MINUTE, graceMs: 5 * MINUTE, fallCancelWindowMs: 0 },
+  bed_sensor: { heartbeatMs: 5 * MINUTE, graceMs: 5 * MINUTE, fallCancelWindowMs: 0 },
+  wearable: { heartbeatMs: 15 * MINUTE, graceMs: 15 * MINUTE, fallCancelWindowMs: MINUTE },
+  zigbee2mqtt_bridge: { heartbeatMs: 2 * MINUTE, graceMs: MINUTE, fallCancelWindowMs: 0 },
+};

@@ -19,6 +19,7 @@ import {
 import type { Logger } from 'pino';
 import { ALERT_ENGINE_CONSUMER, AlertEngine } from './alerts/alert.engine';
 import { AlertService } from './alerts/alert.service';
+import { SilenceWatch, SUPERVISION_TIMER } from './alerts/supervision';
 import { AuthService } from './auth/auth.service';
 import type { SecretCost } from './auth/secrets';
 import type { Config } from './config';
@@ -214,7 +215,11 @@ export class Platform {
             store,
             clock: this.clock,
             logger: this.logger.child({ module: 'timers' }),
-            handlers: { [ESCALATION_TIMER]: this.escalation, ...opts.timerHandlers },
+            handlers: {
+              [ESCALATION_TIMER]: this.escalation,
+              [SUPERVISION_TIMER]: new SilenceWatch({ clock: this.clock }),
+              ...opts.timerHandlers,
+            },
             ...(opts.storage.leases ? { leases: opts.storage.leases } : {}),
           });
     this.gateway = createGateway({

@@ -73,7 +73,7 @@ export function ResolveDialog({ alert, onConfirm, onClose }: Props) {
             <option value="" disabled>
               {t('resolve.chooseOutcome')}
             </option>
-            {OUTCOMES.map((o) => (
+            {OUTCOMES.filter((o) => o !== 'device_recovered').map((o) => (
               <option key={o} value={o}>
                 {t(`outcome.${o}`)}
               </option>

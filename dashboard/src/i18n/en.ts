@@ -120,6 +120,7 @@ export const en = {
     false_alarm: 'False alarm',
     test: 'Test',
     cancelled_by_resident: 'Cancelled by the resident',
+    device_recovered: 'The device recovered by itself',
     other: 'Other',
   } satisfies Record<Outcome, string>,
   resolve: {

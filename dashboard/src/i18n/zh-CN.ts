@@ -107,6 +107,7 @@ export const zhCN: Messages = {
     false_alarm: '误报',
     test: '测试',
     cancelled_by_resident: '长者自行取消',
+    device_recovered: '设备已自行恢复',
     other: '其他',
   },
   resolve: {

@@ -216,17 +216,17 @@ describe('AlertEngine', () => {
   it('raises nothing for door or heartbeat but tracks the device', async () => {
     const door = deviceEvent('door', loose, { data: { open: true } });
     const heartbeat = deviceEvent('heartbeat', sosA);
-    const battery = deviceEvent('battery', sosA, { data: { percent: 17 } });
+    const battery = deviceEvent('battery', sosA, { data: { percent: 27 } });
     await feed(engine, entries([door, heartbeat, battery]));
 
     expect(await allAlerts()).toEqual([]);
     expect(await announcedAs('raised')).toEqual([]);
     expect(await t.store.devices.get(w.devLoose)).toMatchObject({ online: true, lastSeenAt: door.ts, battery: null });
-    expect(await t.store.devices.get(w.devA)).toMatchObject({ online: true, lastSeenAt: battery.ts, battery: 17 });
+    expect(await t.store.devices.get(w.devA)).toMatchObject({ online: true, lastSeenAt: battery.ts, battery: 27 });
     expect(engine.stats).toMatchObject({ processed: 3, raised: 0 });
   });
 
-  it("an offline status makes the resident's board status device_problem and says so on the stream", async () => {
+  it('an offline status (the last will) makes the board say device_problem and raises device_offline; back online closes it', async () => {
     await feed(engine, entries([deviceEvent('heartbeat', sosA)]));
     expect(await statusOf(w.resA.id)).toBe('ok');
     const before = await t.store.alertLog.head(0);
@@ -236,18 +236,23 @@ describe('AlertEngine', () => {
     expect(await statusOf(w.resA.id)).toBe('device_problem');
     expect(await t.store.alertLog.read(0, before, 100)).toMatchObject([
       { action: 'device_status', residentId: w.resA.id, siteId: w.siteA, alertId: null, note: 'offline' },
+      { action: 'raised', residentId: w.resA.id, alert: { kind: 'device_offline', category: 'technical' } },
     ]);
+    const [offline] = await allAlerts();
+    expect(offline).toMatchObject({ kind: 'device_offline', severity: 'medium', deviceId: w.devA, state: 'open' });
     // What the live push sends for that entry.
-    expect(await t.store.residents.statusChange(w.resA.id)).toEqual({
+    expect(await t.store.residents.statusChange(w.resA.id)).toMatchObject({
       residentId: w.resA.id,
       siteId: w.siteA,
       status: 'device_problem',
-      activeAlerts: 0,
     });
 
     await feed(engine, entries([deviceEvent('heartbeat', sosA)], 3));
     expect(await statusOf(w.resA.id)).toBe('ok');
-    expect((await announced()).at(-1)).toMatchObject({ action: 'device_status', note: 'online' });
+    expect((await announced()).slice(-2)).toMatchObject([
+      { action: 'device_status', note: 'online' },
+      { action: 'transition', toState: 'resolved', outcome: 'device_recovered', alertId: offline!.id },
+    ]);
     expect(await t.store.residents.statusChange(w.resA.id)).toMatchObject({ status: 'ok' });
   });
 

@@ -8,13 +8,27 @@
  * the alarm lane, each one); for the rest (readings, heartbeats) nothing but each device's
  * "last seen", written once per device at the end of the batch.
  */
-import type { Actor, Alert, Clock, DeviceEvent, JournalEntry, MetricSample } from '@carecircle/protocol';
+import {
+  type Actor,
+  type Alert,
+  type Clock,
+  DEVICE_PROFILES,
+  type DeviceEvent,
+  type DeviceProfile,
+  type DeviceType,
+  type JournalEntry,
+  type MetricSample,
+} from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import type { LogHandler } from '../logs/log.consumer';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
 import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, evaluate, eventTime, type AlertIntent as Intent } from './alert.rules';
+import { onlineChanged, watchSilence } from './supervision';
+
+/** For a device the store does not know (removed): no cancel window, no supervision. */
+const UNKNOWN_DEVICE: DeviceProfile = { heartbeatMs: 0, graceMs: 0, fallCancelWindowMs: 0 };
 
 export const ALERT_ENGINE_CONSUMER = 'alert-engine';
 
@@ -37,7 +51,26 @@ export class AlertEngine implements LogHandler<JournalEntry> {
   /** Counted only for batches that committed, so a retried batch is not counted twice. */
   readonly stats: BatchCounts = { processed: 0, raised: 0, repeated: 0, failed: 0 };
 
+  /** Device types by id: a device's type never changes once provisioned. */
+  private readonly types = new Map<string, DeviceType | null>();
+
   constructor(private readonly deps: AlertEngineDeps) {}
+
+  private async typeOf(tx: UnitOfWork, deviceId: string): Promise<DeviceType | null> {
+    let type = this.types.get(deviceId);
+    if (type === undefined) {
+      type = (await tx.devices.get(deviceId))?.type ?? null;
+      if (this.types.size >= 100_000) this.types.clear();
+      // Unknown devices are not kept: one provisioned later must be seen.
+      if (type !== null) this.types.set(deviceId, type);
+    }
+    return type;
+  }
+
+  private async profileOf(tx: UnitOfWork, deviceId: string): Promise<DeviceProfile> {
+    const type = await this.typeOf(tx, deviceId);
+    return type ? DEVICE_PROFILES[type] : UNKNOWN_DEVICE;
+  }
 
   /** When an event happened, as far as the rules are concerned. */
   private when(event: DeviceEvent): string {
@@ -52,7 +85,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
       async (tx) => {
         const routine: JournalEntry[] = [];
         for (const entry of entries) {
-          const intent = evaluate(entry.event);
+          const intent = evaluate(entry.event, await this.profileOf(tx, entry.event.deviceId));
           if (intent) await this.applyOne(tx, entry, intent, counts);
           else {
             routine.push(entry);
@@ -131,6 +164,22 @@ export class AlertEngine implements LogHandler<JournalEntry> {
       if (active) await this.cancel(tx, active, event, intent.windowMs, device, at);
       return;
     }
+    if (intent.action === 'recover') {
+      if (active) {
+        await transitionAlert(tx, {
+          alertId: active.id,
+          from: active.state,
+          to: 'resolved',
+          at,
+          actor: device,
+          eventId: event.eventId,
+          outcome: 'device_recovered',
+          note: intent.note,
+        });
+      }
+      return;
+    }
+    if (active && intent.once) return; // still the same condition: nothing new to say
     if (active) {
       await repeatAlert(tx, active, { ts: this.when(event), eventId: event.eventId }, at, device);
       own.repeated += 1;
@@ -216,8 +265,13 @@ export class AlertEngine implements LogHandler<JournalEntry> {
         ...(battery !== undefined ? { battery } : {}),
       })),
     );
-    for (const { event, online } of latest.values()) {
-      if (changed.has(event.deviceId) && event.residentId) {
+    const seen = [];
+    for (const { event, when, online } of latest.values()) {
+      const type = await this.typeOf(tx, event.deviceId);
+      // Every message moves its silence deadline; the last will does not (it says offline).
+      if (type !== null && online) seen.push({ deviceId: event.deviceId, siteId: event.siteId, type, when });
+      if (!changed.has(event.deviceId)) continue;
+      if (event.residentId) {
         await announceDeviceStatus(tx, {
           siteId: event.siteId,
           residentId: event.residentId,
@@ -227,6 +281,9 @@ export class AlertEngine implements LogHandler<JournalEntry> {
           eventId: event.eventId,
         });
       }
+      const owner = { id: event.deviceId, siteId: event.siteId, residentId: event.residentId ?? null };
+      await onlineChanged(tx, owner, online, at, online ? 'back online' : 'said it is going offline (last will)');
     }
+    await watchSilence(tx, seen);
   }
 }

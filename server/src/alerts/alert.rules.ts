@@ -1,14 +1,14 @@
 /**
- * Which events raise or cancel which alerts. Pure: no clock, no storage. Roadmap step 3 adds the
- * stateful rules (wandering, bed exit, inactivity, vitals, supervision).
+ * Which events raise, cancel or close which alerts. Pure: no clock, no storage. The stateful
+ * rules (device silence in `supervision.ts`; wandering, bed exit, inactivity, vitals next) keep
+ * their state in the store and their deadlines on the durable timers.
  */
-import type { AlertKind, DeviceEvent, Severity } from '@carecircle/protocol';
+import type { AlertKind, DeviceEvent, DeviceProfile, Severity } from '@carecircle/protocol';
 
-/**
- * How long after a fall the resident may still cancel it from the device ("I'm fine"). Past it,
- * or once someone has claimed the alert, a cancel is recorded but the alert stays.
- */
-export const FALL_CANCEL_WINDOW_MS = 60_000;
+/** Below this a battery is low (one `low_battery` alert until it recovers). */
+export const LOW_BATTERY_PERCENT = 20;
+/** At or above this a low battery counts as recovered (replaced or charged): not 21 %, flickering. */
+export const BATTERY_RECOVERED_PERCENT = 30;
 
 /**
  * How far a device's clock may be from the gateway's before the device's time is not believed
@@ -38,30 +38,60 @@ export type AlertIntent =
       severity: Severity;
       /** What "one active alert per (resident or device, kind)" counts against. */
       subject: string;
+      /** While one is active, the condition again changes nothing (a battery still low): not a repeat. */
+      once?: boolean;
     }
-  | { action: 'cancel'; kind: AlertKind; subject: string; windowMs: number };
+  | { action: 'cancel'; kind: AlertKind; subject: string; windowMs: number }
+  /** The condition is over by itself (a battery replaced): an active alert of it is resolved. */
+  | { action: 'recover'; kind: AlertKind; subject: string; note: string };
+
+/** Technical alerts belong to the device, whoever wears it. */
+export const deviceSubject = (deviceId: string) => `device:${deviceId}`;
 
 export function subjectOf(event: Pick<DeviceEvent, 'residentId' | 'deviceId'>): string {
   return event.residentId ? `resident:${event.residentId}` : `device:${event.deviceId}`;
 }
 
-export function evaluate(event: DeviceEvent): AlertIntent | null {
+/** `profile`: the device type's (`DEVICE_PROFILES`): its fall cancel window. */
+export function evaluate(event: DeviceEvent, profile: Pick<DeviceProfile, 'fallCancelWindowMs'>): AlertIntent | null {
   switch (event.kind) {
     case 'sos':
       return { action: 'raise', kind: 'sos', severity: 'critical', subject: subjectOf(event) };
     case 'fall':
       return { action: 'raise', kind: 'fall', severity: 'critical', subject: subjectOf(event) };
     case 'fall_cancel':
-      return { action: 'cancel', kind: 'fall', subject: subjectOf(event), windowMs: FALL_CANCEL_WINDOW_MS };
+      return { action: 'cancel', kind: 'fall', subject: subjectOf(event), windowMs: profile.fallCancelWindowMs };
+    case 'battery':
+      if (event.data.percent < LOW_BATTERY_PERCENT) {
+        return {
+          action: 'raise',
+          kind: 'low_battery',
+          severity: 'low',
+          subject: deviceSubject(event.deviceId),
+          once: true,
+        };
+      }
+      if (event.data.percent >= BATTERY_RECOVERED_PERCENT) {
+        return {
+          action: 'recover',
+          kind: 'low_battery',
+          subject: deviceSubject(event.deviceId),
+          note: `battery at ${event.data.percent} %`,
+        };
+      }
+      return null;
+    case 'tamper':
+      // Opened, or taken off its mount: people look (closing it again proves nothing).
+      return event.data.tampered
+        ? { action: 'raise', kind: 'tamper', severity: 'high', subject: deviceSubject(event.deviceId), once: true }
+        : null;
     case 'door':
     case 'presence':
     case 'motion':
     case 'bed':
     case 'vitals':
-    case 'battery':
     case 'heartbeat':
     case 'status':
-    case 'tamper':
       return null;
     default: {
       const unreachable: never = event;

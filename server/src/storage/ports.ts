@@ -340,6 +340,8 @@ export interface StoredTimer extends TimerTask {
 export interface TimersRepository {
   /** Sets the task `key`, or moves it (new due time, kind, payload): it fires once, at the last due time set. */
   schedule(task: TimerTask): Promise<void>;
+  /** `schedule` for many tasks at once, in a bounded number of statements (a batch's devices). */
+  scheduleMany(tasks: readonly TimerTask[]): Promise<void>;
   /** Drops the task; false when there was none. */
   cancel(key: string): Promise<boolean>;
   get(key: string): Promise<StoredTimer | null>;

@@ -54,6 +54,23 @@ export function describeTimersContract(fresh: Fresh): void {
       expect(await store.timers.nextDue(partition)).toBeNull();
     });
 
+    it('schedules many at once as if one by one: new keys added, known keys moved, the last of a key kept', async () => {
+      const store = await fresh();
+      const { siteId } = await place(store);
+      const partition = partitionOf(siteId, store.timerPartitions);
+      await store.timers.schedule(task(siteId, 'known', 10, { n: 0 }));
+      const many = Array.from({ length: 250 }, (_, i) => task(siteId, `dev-${i}`, 100 + i));
+      await store.timers.scheduleMany([
+        ...many,
+        task(siteId, 'known', 50, { n: 1 }),
+        task(siteId, 'known', 60, { n: 2 }),
+      ]);
+      expect(await store.timers.get('known')).toMatchObject({ dueAt: at(60), payload: { n: 2 } });
+      expect(await store.timers.get('dev-249')).toMatchObject({ dueAt: at(349) });
+      expect(await store.timers.due(partition, at(1000), 1000)).toHaveLength(251);
+      await store.timers.scheduleMany([]);
+    });
+
     it('keeps each site to its partition', async () => {
       const store = await fresh();
       const { siteId } = await place(store);

@@ -11,6 +11,9 @@ import type { Kysely } from 'kysely';
 import type { StoredTimer, TimersRepository, TimerTask } from '../ports';
 import type { Tables, TimersTable } from './schema';
 
+/** Tasks per statement in `scheduleMany` (7 bound values each). */
+const SCHEDULE_CHUNK = 100;
+
 function toTimer(r: TimersTable): StoredTimer {
   return {
     key: r.key,
@@ -29,8 +32,8 @@ export class SqlTimersRepository implements TimersRepository {
     private readonly partitions: number,
   ) {}
 
-  async schedule(task: TimerTask): Promise<void> {
-    const row = {
+  private row(task: TimerTask): TimersTable {
+    return {
       key: task.key,
       partition: partitionOf(task.siteId, this.partitions),
       kind: task.kind,
@@ -39,12 +42,32 @@ export class SqlTimersRepository implements TimersRepository {
       payload: JSON.stringify(task.payload),
       generation: randomInt(1, 2 ** 48),
     };
-    const { key: _key, ...update } = row;
-    await this.db
-      .insertInto('timers')
-      .values(row)
-      .onConflict((oc) => oc.column('key').doUpdateSet(update))
-      .execute();
+  }
+
+  async schedule(task: TimerTask): Promise<void> {
+    await this.scheduleMany([task]);
+  }
+
+  async scheduleMany(tasks: readonly TimerTask[]): Promise<void> {
+    // The last schedule of a key in the list wins, as if each were scheduled in order.
+    const byKey = new Map(tasks.map((t) => [t.key, t]));
+    const rows = [...byKey.values()].map((t) => this.row(t));
+    for (let i = 0; i < rows.length; i += SCHEDULE_CHUNK) {
+      await this.db
+        .insertInto('timers')
+        .values(rows.slice(i, i + SCHEDULE_CHUNK))
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            partition: eb.ref('excluded.partition'),
+            kind: eb.ref('excluded.kind'),
+            site_id: eb.ref('excluded.site_id'),
+            due_at: eb.ref('excluded.due_at'),
+            payload: eb.ref('excluded.payload'),
+            generation: eb.ref('excluded.generation'),
+          })),
+        )
+        .execute();
+    }
   }
 
   async cancel(key: string): Promise<boolean> {
