@@ -35,7 +35,9 @@ describe('mosquitto clients', () => {
     live = await connectLive(platform.baseUrl, token);
     const raised = new Promise<Alert>((resolve) => live!.once('alert:raised', resolve));
     const d = world.device;
-    const payload = sos('mosq-1', '2026-11-29T03:12:00Z');
+    // The device's clock is right: its time is the alert's (one off by hours would not be).
+    const sentAt = new Date().toISOString();
+    const payload = sos('mosq-1', sentAt);
     // mosquitto_pub exits 0 only after the PUBACK for a QoS 1 message.
     const r = await pub(['-q', '1', '-i', d.id, '-u', d.id, '-P', d.secret, '-t', topics.event(d.id), '-m', payload]);
     expect(r.stderr).toBe('');
@@ -45,7 +47,7 @@ describe('mosquitto clients', () => {
       kind: 'sos',
       severity: 'critical',
       deviceId: d.id,
-      firstEventTs: '2026-11-29T03:12:00Z',
+      firstEventTs: sentAt,
     });
     expect((await listAlerts(platform.baseUrl, token, '?state=active')).map((a) => a.id)).toContain(alert.id);
   });
