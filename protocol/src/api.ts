@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
+import { PlacementSchema } from './care';
 import { DEVICE_TYPES } from './devices';
 import { ISO_TIMESTAMP } from './events';
 import { DEVICE_FLAG_REASONS } from './ports';
@@ -174,6 +175,8 @@ export const DeviceSchema = Type.Object({
    */
   flaggedAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
   flagReason: Type.Union([Type.Enum(DEVICE_FLAG_REASONS), Type.Null()]),
+  /** Where it is in the home, as the care rules read it (`exit_door`, `bedroom`…); null until set. */
+  placement: Type.Union([PlacementSchema, Type.Null()]),
 });
 export type Device = Static<typeof DeviceSchema>;
 

@@ -1,5 +1,6 @@
 export * from './alerts';
 export * from './api';
+export * from './care';
 export * from './devices';
 export * from './errors';
 export * from './events';

@@ -10,6 +10,7 @@ import type {
   AlertKind,
   AlertState,
   AlertTimelineEntry,
+  CareRulesPatch,
   DeviceFlagReason,
   DeviceRecord,
   DeviceType,
@@ -17,7 +18,9 @@ import type {
   MetricSample,
   Outcome,
   Page,
+  Placement,
   Resident,
+  ResidentCare,
   ResidentStatusChange,
   Role,
   Severity,
@@ -50,6 +53,8 @@ export interface DeviceState extends DeviceRecord {
   /** When the gateway flagged it (see `flag`), and why; null when not flagged. */
   flaggedAt: string | null;
   flagReason: DeviceFlagReason | null;
+  /** Where it is in the home, as the care rules read it; null until an installer says. */
+  placement: Placement | null;
 }
 
 export interface SitesRepository {
@@ -59,6 +64,10 @@ export interface SitesRepository {
   /** Ordered by name; only `ids` when given. */
   list(ids?: readonly string[]): Promise<Site[]>;
   addHome(input: Omit<HomeRecord, 'id'>, now: string): Promise<HomeRecord>;
+  /** The site's own rule settings (empty when it has none); null for an unknown site. */
+  rules(siteId: string): Promise<CareRulesPatch | null>;
+  /** Replaces them; false for an unknown site. */
+  setRules(siteId: string, rules: CareRulesPatch): Promise<boolean>;
   getHome(id: string): Promise<HomeRecord | null>;
 }
 
@@ -80,6 +89,10 @@ export interface ResidentsRepository {
   board(filter: BoardFilter): Promise<Resident[]>;
   /** A resident's board status as the live update carries it; null for an unknown resident. */
   statusChange(residentId: string): Promise<ResidentStatusChange | null>;
+  /** The care profile (`DEFAULT_RESIDENT_CARE` until set); null for an unknown resident. */
+  care(residentId: string): Promise<ResidentCare | null>;
+  /** Replaces it; false for an unknown resident. */
+  setCare(residentId: string, care: ResidentCare): Promise<boolean>;
 }
 
 export interface DeviceTouch {
@@ -119,6 +132,8 @@ export interface DevicesRepository {
   flag(id: string, reason: DeviceFlagReason, at: string): Promise<boolean>;
   /** Clears a device's flag (nothing to do when it has none). False for an unknown device. */
   clearFlag(id: string): Promise<boolean>;
+  /** Where it is in the home (null: not said). False for an unknown device. */
+  setPlacement(id: string, placement: Placement | null): Promise<boolean>;
 }
 
 export interface NewUser {

@@ -1,9 +1,49 @@
 /** The state store's contract, part one: sites and homes, residents and their board, devices. */
-import type { AlertState, ResidentStatus, ResidentStatusChange } from '@carecircle/protocol';
+import {
+  type AlertState,
+  DEFAULT_RESIDENT_CARE,
+  type ResidentStatus,
+  type ResidentStatusChange,
+} from '@carecircle/protocol';
 import { describe, expect, it } from 'vitest';
 import { at, CARE_KIND, type Fresh, insertAlert, place, TECHNICAL_KIND } from './harness';
 
 export function describeDirectoryContract(fresh: Fresh): void {
+  describe('care settings', () => {
+    it("keeps a site's rule settings, a resident's care profile and a device's placement", async () => {
+      const store = await fresh();
+      const { siteId, resident } = await place(store);
+      expect(await store.sites.rules(siteId)).toEqual({});
+      expect(await store.sites.setRules(siteId, { nightStart: '21:30', bedExitMinutes: 20 })).toBe(true);
+      expect(await store.sites.rules(siteId)).toEqual({ nightStart: '21:30', bedExitMinutes: 20 });
+      expect(await store.sites.rules('site_unknown')).toBeNull();
+      expect(await store.sites.setRules('site_unknown', {})).toBe(false);
+
+      expect(await store.residents.care(resident.id)).toEqual(DEFAULT_RESIDENT_CARE);
+      const care = {
+        wanderingRisk: true,
+        livesAlone: true,
+        presence: 'hospital' as const,
+        rules: { wanderingReturnMinutes: 5 },
+      };
+      expect(await store.residents.setCare(resident.id, care)).toBe(true);
+      expect(await store.residents.care(resident.id)).toEqual(care);
+      expect(await store.residents.care('res_unknown')).toBeNull();
+      expect(await store.residents.setCare('res_unknown', care)).toBe(false);
+
+      await store.devices.create(
+        { id: 'door-1', siteId, residentId: resident.id, type: 'door_sensor', secretHash: 'h' },
+        at(),
+      );
+      expect((await store.devices.get('door-1'))?.placement).toBeNull();
+      expect(await store.devices.setPlacement('door-1', 'exit_door')).toBe(true);
+      expect((await store.devices.get('door-1'))?.placement).toBe('exit_door');
+      expect(await store.devices.setPlacement('door-1', null)).toBe(true);
+      expect((await store.devices.get('door-1'))?.placement).toBeNull();
+      expect(await store.devices.setPlacement('nope', 'bedroom')).toBe(false);
+    });
+  });
+
   describe('sites', () => {
     it('creates a site and finds it by id and by name; null for unknown ones', async () => {
       const store = await fresh();
@@ -192,6 +232,7 @@ export function describeDirectoryContract(fresh: Fresh): void {
         battery: null,
         flaggedAt: null,
         flagReason: null,
+        placement: null,
       });
       expect(await store.devices.get(own.id)).toMatchObject({ ...own, secretHash: 'hash-2' });
       expect(await store.devices.get('dev_unknown')).toBeNull();

@@ -1,4 +1,4 @@
-import type { DeviceFlagReason, DeviceRecord, DeviceType } from '@carecircle/protocol';
+import type { DeviceFlagReason, DeviceRecord, DeviceType, Placement } from '@carecircle/protocol';
 import { type Kysely, sql } from 'kysely';
 import { newId } from '../ids';
 import type { DeviceState, DevicesRepository, DeviceTouch } from '../ports';
@@ -17,6 +17,7 @@ const COLUMNS = [
   'battery',
   'flagged_at',
   'flag_reason',
+  'placement',
 ] as const;
 
 interface Row {
@@ -31,6 +32,7 @@ interface Row {
   battery: number | null;
   flagged_at: string | null;
   flag_reason: string | null;
+  placement: string | null;
 }
 
 function toDevice(r: Row): DeviceState {
@@ -46,6 +48,7 @@ function toDevice(r: Row): DeviceState {
     battery: r.battery,
     flaggedAt: r.flagged_at,
     flagReason: r.flag_reason as DeviceFlagReason | null,
+    placement: r.placement as Placement | null,
   };
 }
 
@@ -219,6 +222,11 @@ export class SqlDevicesRepository implements DevicesRepository {
       .set({ flagged_at: null, flag_reason: null })
       .where('id', '=', id)
       .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async setPlacement(id: string, placement: Placement | null): Promise<boolean> {
+    const r = await this.db.updateTable('devices').set({ placement }).where('id', '=', id).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 }

@@ -1,4 +1,11 @@
-import { ACTIVE_ALERT_STATES, CARE_ALERT_KINDS, type Resident, type ResidentStatusChange } from '@carecircle/protocol';
+import {
+  ACTIVE_ALERT_STATES,
+  CARE_ALERT_KINDS,
+  DEFAULT_RESIDENT_CARE,
+  type Resident,
+  type ResidentCare,
+  type ResidentStatusChange,
+} from '@carecircle/protocol';
 import type { Kysely, OrderByItemBuilder } from 'kysely';
 import { newId } from '../ids';
 import type { BoardFilter, ResidentRecord, ResidentsRepository } from '../ports';
@@ -101,5 +108,20 @@ export class SqlResidentsRepository implements ResidentsRepository {
   async statusChange(residentId: string): Promise<ResidentStatusChange | null> {
     const [r] = await this.board({ residentIds: [residentId] });
     return r ? { residentId: r.id, siteId: r.siteId, status: r.status, activeAlerts: r.activeAlerts } : null;
+  }
+
+  async care(residentId: string): Promise<ResidentCare | null> {
+    const r = await this.db.selectFrom('residents').select('care').where('id', '=', residentId).executeTakeFirst();
+    if (!r) return null;
+    return r.care ? { ...DEFAULT_RESIDENT_CARE, ...(JSON.parse(r.care) as ResidentCare) } : DEFAULT_RESIDENT_CARE;
+  }
+
+  async setCare(residentId: string, care: ResidentCare): Promise<boolean> {
+    const r = await this.db
+      .updateTable('residents')
+      .set({ care: JSON.stringify(care) })
+      .where('id', '=', residentId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 }

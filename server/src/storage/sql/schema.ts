@@ -12,6 +12,8 @@ export interface SitesTable {
   kind: string;
   tz: string;
   created_at: string;
+  /** JSON `CareRulesPatch`: the site's own rule settings. */
+  rules: string | null;
 }
 
 export interface HomesTable {
@@ -30,6 +32,8 @@ export interface ResidentsTable {
   name: string;
   room: string | null;
   created_at: string;
+  /** JSON `ResidentCare`; null until set (the defaults). */
+  care: string | null;
 }
 
 export interface DevicesTable {
@@ -42,6 +46,7 @@ export interface DevicesTable {
   online: number | null;
   last_seen_at: string | null;
   battery: number | null;
+  placement: string | null;
   /** Set by the gateway's report (a flood); a flagged device is not refused. Null once cleared. */
   flagged_at: string | null;
   flag_reason: string | null;

@@ -1,4 +1,4 @@
-import type { Site } from '@carecircle/protocol';
+import type { CareRulesPatch, Site } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import { newId } from '../ids';
 import type { HomeRecord, SitesRepository } from '../ports';
@@ -63,5 +63,20 @@ export class SqlSitesRepository implements SitesRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return r ?? null;
+  }
+
+  async rules(siteId: string): Promise<CareRulesPatch | null> {
+    const r = await this.db.selectFrom('sites').select('rules').where('id', '=', siteId).executeTakeFirst();
+    if (!r) return null;
+    return r.rules ? (JSON.parse(r.rules) as CareRulesPatch) : {};
+  }
+
+  async setRules(siteId: string, rules: CareRulesPatch): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sites')
+      .set({ rules: JSON.stringify(rules) })
+      .where('id', '=', siteId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 }

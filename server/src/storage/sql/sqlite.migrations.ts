@@ -283,4 +283,13 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'care rules: where a device is placed, a resident care profile, a site rule settings',
+    sql: `
+      ALTER TABLE devices ADD COLUMN placement TEXT;
+      ALTER TABLE residents ADD COLUMN care TEXT;
+      ALTER TABLE sites ADD COLUMN rules TEXT;
+    `,
+  },
 ];

@@ -1,0 +1,66 @@
+/**
+ * A resident's care profile and the care rules' settings (DESIGN.md, "Alerts"): where devices
+ * are placed in a home, who is at risk of wandering, who is away, and the rules' windows —
+ * defaults here, overridden per site, and per resident over that.
+ */
+import Type, { type Static } from 'typebox';
+
+/** Where a device is, as the rules read it. */
+export const PLACEMENTS = ['exit_door', 'bedroom', 'bathroom', 'kitchen', 'living_room'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+export const PlacementSchema = Type.Enum(PLACEMENTS);
+
+/** `HH:MM`, 00:00–23:59, in the site's time zone. */
+export const WallClockSchema = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+
+export const CareRulesSchema = Type.Object(
+  {
+    /** Night hours (site zone); a window that ends before it starts crosses midnight. */
+    nightStart: WallClockSchema,
+    nightEnd: WallClockSchema,
+    /** Wandering: an exit door opened at night and nobody seen back inside within this. */
+    wanderingReturnMinutes: Type.Integer({ minimum: 1, maximum: 240 }),
+    /** Bed exit: out of bed at night and not back within this. */
+    bedExitMinutes: Type.Integer({ minimum: 1, maximum: 600 }),
+  },
+  { additionalProperties: false },
+);
+export type CareRules = Static<typeof CareRulesSchema>;
+
+export const DEFAULT_CARE_RULES: CareRules = {
+  nightStart: '22:00',
+  nightEnd: '06:00',
+  wanderingReturnMinutes: 10,
+  bedExitMinutes: 30,
+};
+
+/** Settings a site or a resident sets; what is left out comes from the level above. */
+export const CareRulesPatchSchema = Type.Partial(CareRulesSchema, { additionalProperties: false });
+export type CareRulesPatch = Static<typeof CareRulesPatchSchema>;
+
+/** `away` and `hospital` suspend the rules that watch the home. */
+export const RESIDENT_PRESENCE = ['home', 'away', 'hospital'] as const;
+
+export const ResidentCareSchema = Type.Object(
+  {
+    /** At risk of wandering (dementia, 失智): the wandering rule watches the exit doors at night. */
+    wanderingRisk: Type.Boolean(),
+    livesAlone: Type.Boolean(),
+    presence: Type.Enum(RESIDENT_PRESENCE),
+    rules: CareRulesPatchSchema,
+  },
+  { additionalProperties: false },
+);
+export type ResidentCare = Static<typeof ResidentCareSchema>;
+
+export const DEFAULT_RESIDENT_CARE: ResidentCare = {
+  wanderingRisk: false,
+  livesAlone: false,
+  presence: 'home',
+  rules: {},
+};
+
+/** The rules in force for a resident: the defaults, then the site's, then the resident's own. */
+export function effectiveRules(site: CareRulesPatch, resident: CareRulesPatch): CareRules {
+  return { ...DEFAULT_CARE_RULES, ...site, ...resident };
+}
