@@ -19,9 +19,24 @@ async function announce(
   return alert;
 }
 
-export async function raiseAlert(tx: UnitOfWork, a: NewAlert, actor: Actor, eventId: string | null): Promise<Alert> {
+/** `note`: what the rule saw, for the timeline (a wandering incident's facts). */
+export async function raiseAlert(
+  tx: UnitOfWork,
+  a: NewAlert,
+  actor: Actor,
+  eventId: string | null,
+  note?: string,
+): Promise<Alert> {
   await tx.alerts.insert(a);
-  return announce(tx, a.id, { at: a.at, action: 'raised', fromState: null, toState: 'open', actor, eventId });
+  return announce(tx, a.id, {
+    at: a.at,
+    action: 'raised',
+    fromState: null,
+    toState: 'open',
+    actor,
+    eventId,
+    ...(note ? { note } : {}),
+  });
 }
 
 /** The same condition again while the alert is active: a count, not a new alert. */

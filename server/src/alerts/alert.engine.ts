@@ -21,6 +21,7 @@ import {
 } from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import type { LogHandler } from '../logs/log.consumer';
+import { NIGHT_RULE_KINDS, type NightRules } from '../rules/night-rules';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
 import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
@@ -38,6 +39,8 @@ export interface AlertEngineDeps {
   logger: Logger;
   /** Beyond this a device's clock is not believed (`eventTime`); default 5 min. */
   maxClockSkewMs?: number;
+  /** The stateful night rules (wandering, bed exit); their timers fire elsewhere (`TimerRunner`). */
+  nightRules?: NightRules;
 }
 
 interface BatchCounts {
@@ -88,6 +91,11 @@ export class AlertEngine implements LogHandler<JournalEntry> {
           const intent = evaluate(entry.event, await this.profileOf(tx, entry.event.deviceId));
           if (intent) await this.applyOne(tx, entry, intent, counts);
           else {
+            const rules = this.deps.nightRules;
+            if (rules && entry.event.residentId && NIGHT_RULE_KINDS.has(entry.event.kind)) {
+              // Its own savepoint, like an alarm: a rule that fails on one event skips that event only.
+              await this.guarded(tx, entry, counts, (sp) => rules.onEvent(sp, entry.event, this.when(entry.event)));
+            }
             routine.push(entry);
             counts.processed += 1;
           }
@@ -122,16 +130,29 @@ export class AlertEngine implements LogHandler<JournalEntry> {
   }
 
   private async applyOne(tx: UnitOfWork, entry: JournalEntry, intent: Intent, counts: BatchCounts): Promise<void> {
-    try {
-      // A savepoint per event: one that fails for a reason of its own (a record it refers to is
-      // gone) is logged, audited and skipped, not allowed to block every alert behind it. A
-      // failure of the store itself fails the batch, which the consumer retries: skipping then
-      // would lose an SOS that is safe in the journal.
-      const own = { raised: 0, repeated: 0 };
-      await tx.savepoint((sp) => this.apply(sp, entry.event, intent, own));
+    const own = { raised: 0, repeated: 0 };
+    if (await this.guarded(tx, entry, counts, (sp) => this.apply(sp, entry.event, intent, own))) {
       counts.processed += 1;
       counts.raised += own.raised;
       counts.repeated += own.repeated;
+    }
+  }
+
+  /**
+   * Runs `work` for one event in a savepoint of its own: one that fails for a reason of its own
+   * (a record it refers to is gone) is logged, audited and skipped (false), not allowed to block
+   * every alert behind it. A failure of the store itself fails the batch, which the consumer
+   * retries: skipping then would lose an SOS that is safe in the journal.
+   */
+  private async guarded(
+    tx: UnitOfWork,
+    entry: JournalEntry,
+    counts: BatchCounts,
+    work: (sp: UnitOfWork) => Promise<void>,
+  ): Promise<boolean> {
+    try {
+      await tx.savepoint(work);
+      return true;
     } catch (err) {
       if (this.deps.store.isTransient(err)) throw err;
       counts.failed += 1;
@@ -146,6 +167,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
         entry.event.eventId,
         { offset: entry.offset, partition: entry.partition, deviceId: entry.event.deviceId, kind: entry.event.kind },
       );
+      return false;
     }
   }
 
