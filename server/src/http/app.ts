@@ -20,6 +20,7 @@ import type { StateStore } from '../storage/ports';
 import { errorHandler } from './errors';
 import { alertRoutes } from './routes/alerts.routes';
 import { authRoutes } from './routes/auth.routes';
+import { careRoutes } from './routes/care.routes';
 import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { residentRoutes } from './routes/residents.routes';
@@ -129,6 +130,7 @@ export async function buildServer(deps: AppDeps) {
         await api.register(alertRoutes, deps);
         await api.register(residentRoutes, deps);
         await api.register(deviceRoutes, deps);
+        await api.register(careRoutes, deps);
       }
       await api.register(healthRoutes, deps);
     },

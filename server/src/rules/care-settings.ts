@@ -1,0 +1,107 @@
+/**
+ * The care rules' settings by people over the API (`http/routes/care.routes.ts`): a site's rule
+ * settings (supervisors and admins), a resident's care profile (staff of the site and up), and
+ * where a device is placed (staff of its site and up, as installers are). Each answers what is in
+ * force with the defaults visible, and each change is audited with who made it.
+ */
+import {
+  CareCircleError,
+  type CareRules,
+  type CareRulesPatch,
+  DEFAULT_CARE_RULES,
+  type Device,
+  effectiveRules,
+  type Placement,
+  type ResidentCare,
+  type Role,
+  type User,
+} from '@carecircle/protocol';
+import { canSee, scopeOf } from '../auth/scope';
+import { apiDevice } from '../devices/device-flags';
+import type { StateStore } from '../storage/ports';
+import { isTimeZone } from '../time/site-time';
+
+const SITE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor']);
+const CARE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor', 'staff']);
+
+export interface SiteRulesView {
+  defaults: CareRules;
+  site: CareRulesPatch;
+  effective: CareRules;
+}
+
+export interface ResidentCareView {
+  care: ResidentCare;
+  /** The rules in force for this resident: defaults, then the site's, then the resident's own. */
+  effective: CareRules;
+}
+
+const actorOf = (user: User) => ({ type: 'user' as const, id: user.id, name: user.displayName });
+
+export class CareSettings {
+  constructor(private readonly deps: { store: StateStore; now: () => string }) {}
+
+  private async visibleSite(user: User, siteId: string) {
+    const site = await this.deps.store.sites.get(siteId);
+    if (!site || !canSee(scopeOf(user), { siteId, residentId: null })) {
+      throw new CareCircleError('ERR_NOT_FOUND', `no site ${siteId}`);
+    }
+    return site;
+  }
+
+  async siteRules(user: User, siteId: string): Promise<SiteRulesView> {
+    await this.visibleSite(user, siteId);
+    const site = (await this.deps.store.sites.rules(siteId)) ?? {};
+    return { defaults: DEFAULT_CARE_RULES, site, effective: effectiveRules(site, {}) };
+  }
+
+  async setSiteRules(user: User, siteId: string, rules: CareRulesPatch): Promise<SiteRulesView> {
+    const site = await this.visibleSite(user, siteId);
+    if (!SITE_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot change site rules');
+    if (!isTimeZone(site.tz)) throw new CareCircleError('ERR_VALIDATION', `the site's time zone ${site.tz} is unknown`);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.sites.setRules(siteId, rules);
+      await tx.audit.record(this.deps.now(), actorOf(user), 'site.rules', siteId, { rules });
+    });
+    return this.siteRules(user, siteId);
+  }
+
+  private async visibleResident(user: User, residentId: string) {
+    const resident = await this.deps.store.residents.get(residentId);
+    if (!resident || !canSee(scopeOf(user), { siteId: resident.siteId, residentId })) {
+      throw new CareCircleError('ERR_NOT_FOUND', `no resident ${residentId}`);
+    }
+    return resident;
+  }
+
+  async residentCare(user: User, residentId: string): Promise<ResidentCareView> {
+    const resident = await this.visibleResident(user, residentId);
+    if (!CARE_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot see care settings');
+    const care = (await this.deps.store.residents.care(residentId)) ?? undefined;
+    if (!care) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${residentId}`);
+    const site = (await this.deps.store.sites.rules(resident.siteId)) ?? {};
+    return { care, effective: effectiveRules(site, care.rules) };
+  }
+
+  async setResidentCare(user: User, residentId: string, care: ResidentCare): Promise<ResidentCareView> {
+    await this.visibleResident(user, residentId);
+    if (!CARE_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot change care settings');
+    await this.deps.store.transaction(async (tx) => {
+      await tx.residents.setCare(residentId, care);
+      await tx.audit.record(this.deps.now(), actorOf(user), 'resident.care', residentId, { care });
+    });
+    return this.residentCare(user, residentId);
+  }
+
+  async placeDevice(user: User, deviceId: string, placement: Placement | null): Promise<Device> {
+    return this.deps.store.transaction(async (tx) => {
+      const device = await tx.devices.get(deviceId);
+      if (!device || !canSee(scopeOf(user), device))
+        throw new CareCircleError('ERR_DEVICE_NOT_FOUND', `no device ${deviceId}`);
+      if (!CARE_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot place devices');
+      await tx.devices.setPlacement(deviceId, placement);
+      await tx.audit.record(this.deps.now(), actorOf(user), 'device.placement', deviceId, { placement });
+      return apiDevice({ ...device, placement });
+    });
+  }
+}
