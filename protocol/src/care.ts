@@ -22,6 +22,18 @@ export const CareRulesSchema = Type.Object(
     wanderingReturnMinutes: Type.Integer({ minimum: 1, maximum: 240 }),
     /** Bed exit: out of bed at night and not back within this. */
     bedExitMinutes: Type.Integer({ minimum: 1, maximum: 600 }),
+    /** Waking hours (site zone): inactivity counts only these. */
+    wakingStart: WallClockSchema,
+    wakingEnd: WallClockSchema,
+    /** Inactivity: no motion, presence, door or bed activity in the home for this many waking hours. */
+    inactivityHours: Type.Number({ minimum: 0.5, maximum: 48 }),
+    /** Vitals: the ranges, and how long a value must stay outside before it is an alert. */
+    heartRateMin: Type.Integer({ minimum: 20, maximum: 200 }),
+    heartRateMax: Type.Integer({ minimum: 30, maximum: 250 }),
+    breathingRateMin: Type.Integer({ minimum: 2, maximum: 60 }),
+    breathingRateMax: Type.Integer({ minimum: 4, maximum: 80 }),
+    spo2Min: Type.Integer({ minimum: 50, maximum: 100 }),
+    vitalsSustainMinutes: Type.Integer({ minimum: 1, maximum: 120 }),
   },
   { additionalProperties: false },
 );
@@ -32,6 +44,15 @@ export const DEFAULT_CARE_RULES: CareRules = {
   nightEnd: '06:00',
   wanderingReturnMinutes: 10,
   bedExitMinutes: 30,
+  wakingStart: '07:00',
+  wakingEnd: '22:00',
+  inactivityHours: 4,
+  heartRateMin: 45,
+  heartRateMax: 120,
+  breathingRateMin: 8,
+  breathingRateMax: 25,
+  spo2Min: 90,
+  vitalsSustainMinutes: 5,
 };
 
 /** Settings a site or a resident sets; what is left out comes from the level above. */

@@ -33,7 +33,7 @@ import { ProcessOffsets } from './logs/process-offsets';
 import { renderPrometheus } from './metrics';
 import { ProvisioningService } from './provisioning/provisioning.service';
 import { LIVE_PUSH_CONSUMER, LivePush } from './realtime/live-push';
-import { BED_EXIT_TIMER, NightRules, WANDERING_TIMER } from './rules/night-rules';
+import { CARE_RULE_TIMERS, CareRuleSet } from './rules/care-rules';
 import { type TimerHandler, TimerRunner } from './scheduler/timer-runner';
 import type { Storage } from './storage/open';
 import type { AlertStreamEntry, StateStore } from './storage/ports';
@@ -137,12 +137,12 @@ export class Platform {
     });
     this.auth = new AuthService({ store, clock: this.clock });
     this.alerts = new AlertService({ store, clock: this.clock });
-    const nightRules = new NightRules({ clock: this.clock });
+    const careRules = new CareRuleSet({ clock: this.clock });
     this.alertEngine = new AlertEngine({
       store,
       clock: this.clock,
       logger: this.logger.child({ module: 'alert-engine' }),
-      nightRules,
+      careRules,
     });
     const journalConsumer = (
       name: string,
@@ -221,8 +221,7 @@ export class Platform {
             handlers: {
               [ESCALATION_TIMER]: this.escalation,
               [SUPERVISION_TIMER]: new SilenceWatch({ clock: this.clock }),
-              [WANDERING_TIMER]: nightRules,
-              [BED_EXIT_TIMER]: nightRules,
+              ...Object.fromEntries(CARE_RULE_TIMERS.map((kind) => [kind, careRules])),
               ...opts.timerHandlers,
             },
             ...(opts.storage.leases ? { leases: opts.storage.leases } : {}),

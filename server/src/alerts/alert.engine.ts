@@ -21,7 +21,7 @@ import {
 } from '@carecircle/protocol';
 import type { Logger } from 'pino';
 import type { LogHandler } from '../logs/log.consumer';
-import { NIGHT_RULE_KINDS, type NightRules } from '../rules/night-rules';
+import { CARE_RULE_KINDS, type CareRuleSet } from '../rules/care-rules';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
 import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
@@ -39,8 +39,8 @@ export interface AlertEngineDeps {
   logger: Logger;
   /** Beyond this a device's clock is not believed (`eventTime`); default 5 min. */
   maxClockSkewMs?: number;
-  /** The stateful night rules (wandering, bed exit); their timers fire elsewhere (`TimerRunner`). */
-  nightRules?: NightRules;
+  /** The stateful care rules (wandering, bed exit, inactivity, vitals); their timers fire in the `TimerRunner`. */
+  careRules?: CareRuleSet;
 }
 
 interface BatchCounts {
@@ -91,8 +91,8 @@ export class AlertEngine implements LogHandler<JournalEntry> {
           const intent = evaluate(entry.event, await this.profileOf(tx, entry.event.deviceId));
           if (intent) await this.applyOne(tx, entry, intent, counts);
           else {
-            const rules = this.deps.nightRules;
-            if (rules && entry.event.residentId && NIGHT_RULE_KINDS.has(entry.event.kind)) {
+            const rules = this.deps.careRules;
+            if (rules && entry.event.residentId && CARE_RULE_KINDS.has(entry.event.kind)) {
               // Its own savepoint, like an alarm: a rule that fails on one event skips that event only.
               await this.guarded(tx, entry, counts, (sp) => rules.onEvent(sp, entry.event, this.when(entry.event)));
             }

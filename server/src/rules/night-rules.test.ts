@@ -17,7 +17,7 @@ import {
   type TestDb,
   type World,
 } from '../testing/fixtures';
-import { BED_EXIT_TIMER, NightRules, WANDERING_TIMER } from './night-rules';
+import { CARE_RULE_TIMERS, CareRuleSet } from './care-rules';
 
 let t: TestDb;
 let w: World;
@@ -33,13 +33,13 @@ beforeEach(async () => {
   t = createTestDb();
   clock = fakeClock(NIGHT);
   w = await seedWorld(t.store, clock);
-  const rules = new NightRules({ clock });
-  engine = new AlertEngine({ store: t.store, clock, logger: t.logger, nightRules: rules });
+  const rules = new CareRuleSet({ clock });
+  engine = new AlertEngine({ store: t.store, clock, logger: t.logger, careRules: rules });
   runner = new TimerRunner({
     store: t.store,
     clock,
     logger: t.logger,
-    handlers: { [WANDERING_TIMER]: rules, [BED_EXIT_TIMER]: rules },
+    handlers: Object.fromEntries(CARE_RULE_TIMERS.map((kind) => [kind, rules])),
   });
   offset = 0;
   const at = clock.iso();
