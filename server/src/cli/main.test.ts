@@ -164,3 +164,77 @@ describe('admin CLI', () => {
     expect(r.err).toContain('CARECIRCLE_LOG_LEVEL');
   });
 });
+
+describe('admin CLI: care settings', () => {
+  const json = <T>(r: { out: string }) => JSON.parse(r.out) as T;
+
+  it('sets site rules, a care profile, a placement and shifts, validated and stored', async () => {
+    const siteId = await addSite();
+    const resident = json<{ id: string }>(await cli('resident', 'add', '--site', siteId, '--name', '王秀英', '--json'));
+    const rules = await cli('site', 'rules', '--site', siteId, '--settings', '{"nightStart":"21:30"}', '--json');
+    expect(rules).toMatchObject({ code: 0 });
+    expect(json(rules)).toEqual({ site: siteId, rules: { nightStart: '21:30' } });
+
+    const care = await cli(
+      'resident',
+      'care',
+      '--resident',
+      resident.id,
+      '--wandering-risk',
+      'true',
+      '--presence',
+      'hospital',
+      '--json',
+    );
+    expect(json(care)).toEqual({
+      resident: resident.id,
+      care: { wanderingRisk: true, livesAlone: false, presence: 'hospital', rules: {} },
+    });
+    // Only what is given changes.
+    const back = await cli('resident', 'care', '--resident', resident.id, '--presence', 'home', '--json');
+    expect(json<{ care: { wanderingRisk: boolean; presence: string } }>(back).care).toMatchObject({
+      wanderingRisk: true,
+      presence: 'home',
+    });
+
+    await cli('device', 'add', '--site', siteId, '--type', 'door_sensor', '--id', 'door-1', '--resident', resident.id);
+    expect(json(await cli('device', 'place', '--id', 'door-1', '--placement', 'exit_door', '--json'))).toEqual({
+      id: 'door-1',
+      placement: 'exit_door',
+    });
+    expect(query('SELECT placement FROM devices WHERE id = ?', 'door-1')).toEqual([{ placement: 'exit_door' }]);
+
+    await cli('user', 'add', '--username', 'zhou', '--role', 'staff', '--site', siteId);
+    const shifts = await cli(
+      'user',
+      'shifts',
+      '--username',
+      'zhou',
+      '--shift',
+      '1 22:00-06:00',
+      '7 08:00-16:00',
+      '--json',
+    );
+    expect(json(shifts)).toEqual({
+      username: 'zhou',
+      shifts: [
+        { weekday: 1, start: 22 * 60, end: 6 * 60 },
+        { weekday: 7, start: 8 * 60, end: 16 * 60 },
+      ],
+    });
+  });
+
+  it('refuses bad settings with the reason and changes nothing', async () => {
+    const siteId = await addSite();
+    const bad = await cli('site', 'rules', '--site', siteId, '--settings', '{"nightStart":"25:00"}');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/nightStart/);
+    const notJson = await cli('site', 'rules', '--site', siteId, '--settings', 'night');
+    expect(notJson.err).toMatch(/must be JSON/);
+    await cli('user', 'add', '--username', 'zhou', '--role', 'staff', '--site', siteId);
+    const shift = await cli('user', 'shifts', '--username', 'zhou', '--shift', 'Monday 22:00-06:00');
+    expect(shift.err).toMatch(/a shift is "<weekday 1-7> HH:MM-HH:MM"/);
+    expect((await cli('device', 'place', '--id', 'nope', '--placement', 'kitchen')).err).toMatch(/no device nope/);
+    expect(query('SELECT rules FROM sites')).toEqual([{ rules: null }]);
+  });
+});

@@ -3,8 +3,8 @@
  * The admin CLI (DESIGN.md, "External interface"): non-interactive; `--json` prints the created
  * record with generated ids and any one-time secret, which is shown only here and stored hashed.
  */
-import { CareCircleError, DEVICE_TYPES, ROLES, systemClock } from '@carecircle/protocol';
-import { Command, CommanderError, Option } from 'commander';
+import { CareCircleError, DEVICE_TYPES, PLACEMENTS, RESIDENT_PRESENCE, ROLES, systemClock } from '@carecircle/protocol';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config';
 import { DeviceFlags } from '../devices/device-flags';
 import { createLogger } from '../logger';
@@ -49,6 +49,15 @@ const CLI_ACTOR = { type: 'system', id: 'admin-cli', name: 'admin CLI' } as cons
 
 type Printable = Record<string, unknown>;
 
+/** A JSON option's value; a clear error when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CareCircleError('ERR_VALIDATION', `--settings must be JSON, got ${JSON.stringify(text)}`);
+  }
+}
+
 async function run(
   io: CliIo,
   json: boolean,
@@ -90,6 +99,16 @@ export function buildCli(io: CliIo = processIo): Command {
     .addOption(json)
     .action((o) => run(io, o.json, (p) => p.addSite({ name: o.name, kind: o.kind, tz: o.tz })));
 
+  site
+    .command('rules')
+    .description("set a site's care rule settings (JSON; what is left out is the default)")
+    .requiredOption('--site <siteId>')
+    .requiredOption('--settings <json>', 'e.g. \'{"nightStart":"21:30","wanderingReturnMinutes":15}\'')
+    .addOption(json)
+    .action((o) =>
+      run(io, o.json, async (p) => ({ site: o.site, rules: await p.setSiteRules(o.site, parseJson(o.settings)) })),
+    );
+
   const home = program.command('home').description('private homes served by a community station');
   home
     .command('add')
@@ -115,6 +134,31 @@ export function buildCli(io: CliIo = processIo): Command {
     .action((o) =>
       run(io, o.json, async (p) => ({
         ...(await p.addResident({ siteId: o.site, name: o.name, homeId: o.home, room: o.room })),
+      })),
+    );
+
+  const flag = (v: string) => {
+    if (v !== 'true' && v !== 'false') throw new InvalidArgumentError('expected true or false');
+    return v === 'true';
+  };
+  resident
+    .command('care')
+    .description("change a resident's care profile: risk flags, away or in hospital, own rule settings")
+    .requiredOption('--resident <residentId>')
+    .option('--wandering-risk <bool>', 'at risk of wandering (dementia): true or false', flag)
+    .option('--lives-alone <bool>', 'true or false', flag)
+    .addOption(new Option('--presence <presence>').choices([...RESIDENT_PRESENCE]))
+    .option('--settings <json>', "the resident's own rule settings (JSON), over the site's")
+    .addOption(json)
+    .action((o) =>
+      run(io, o.json, async (p) => ({
+        resident: o.resident,
+        care: await p.setResidentCare(o.resident, {
+          ...(o.wanderingRisk !== undefined ? { wanderingRisk: o.wanderingRisk } : {}),
+          ...(o.livesAlone !== undefined ? { livesAlone: o.livesAlone } : {}),
+          ...(o.presence !== undefined ? { presence: o.presence } : {}),
+          ...(o.settings !== undefined ? { rules: parseJson(o.settings) as never } : {}),
+        }),
       })),
     );
 
@@ -154,6 +198,13 @@ export function buildCli(io: CliIo = processIo): Command {
       .action((o) => run(io, o.json, (p) => p.setDeviceEnabled(o.id, enabled)));
   }
   device
+    .command('place')
+    .description('say where a device is in the home, for the care rules')
+    .requiredOption('--id <deviceId>')
+    .addOption(new Option('--placement <placement>').choices([...PLACEMENTS, 'none']).makeOptionMandatory())
+    .addOption(json)
+    .action((o) => run(io, o.json, (p) => p.placeDevice(o.id, o.placement)));
+  device
     .command('clear-flag')
     .description('clear the flag the gateway set on a device (it flooded); the device was never refused for it')
     .requiredOption('--id <deviceId>')
@@ -186,6 +237,13 @@ export function buildCli(io: CliIo = processIo): Command {
         return { ...u, password };
       }),
     );
+  user
+    .command('shifts')
+    .description("replace a staff member's weekly duty shifts (site zone): ring 1 of the escalation ladder")
+    .requiredOption('--username <username>')
+    .option('--shift <shift...>', 'ISO weekday and hours, e.g. "1 22:00-06:00" (Monday night); none: no shifts', [])
+    .addOption(json)
+    .action((o) => run(io, o.json, (p) => p.setShifts(o.username, o.shift)));
   user
     .command('reset-password')
     .requiredOption('--username <username>')

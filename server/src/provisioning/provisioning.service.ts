@@ -6,10 +6,18 @@
 import {
   type Actor,
   CareCircleError,
+  type CareRulesPatch,
+  CareRulesPatchSchema,
   type Clock,
+  compileValidator,
   DEVICE_TYPES,
   type DeviceRecord,
   type DeviceType,
+  formatIssues,
+  PLACEMENTS,
+  type Placement,
+  type ResidentCare,
+  ResidentCareSchema,
   ROLES,
   type Role,
   type Site,
@@ -17,17 +25,26 @@ import {
 } from '@carecircle/protocol';
 import type { DeviceSecrets } from '../auth/device-secrets';
 import { generateSecret, hashSecret, type SecretCost } from '../auth/secrets';
-import type { HomeRecord, ResidentRecord, StateStore } from '../storage/ports';
+import type { DutyShift, HomeRecord, ResidentRecord, StateStore } from '../storage/ports';
+import { isTimeZone, parseClock } from '../time/site-time';
 
 const CLI_ACTOR: Actor = { type: 'system', id: 'admin-cli', name: 'admin CLI' };
 
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+const siteRules = compileValidator(CareRulesPatchSchema);
+const residentCare = compileValidator(ResidentCareSchema);
+
+/** `"1 22:00-06:00"`: ISO weekday (1 Monday … 7 Sunday), then the shift in the site's zone. */
+export function parseShift(text: string): DutyShift {
+  const m = /^([1-7])\s+(\d\d:\d\d)-(\d\d:\d\d)$/.exec(text.trim());
+  const start = m ? parseClock(m[2]!) : null;
+  const end = m ? parseClock(m[3]!) : null;
+  if (!m || start === null || end === null || start === end) {
+    throw new CareCircleError(
+      'ERR_VALIDATION',
+      `a shift is "<weekday 1-7> HH:MM-HH:MM" (e.g. "1 22:00-06:00" for Monday night), got ${JSON.stringify(text)}`,
+    );
   }
+  return { weekday: Number(m[1]), start, end };
 }
 
 export class ProvisioningService {
@@ -63,7 +80,7 @@ export class ProvisioningService {
     const name = input.name.trim();
     if (!name) throw new CareCircleError('ERR_VALIDATION', 'site name must not be empty');
     const tz = input.tz ?? 'Asia/Shanghai';
-    if (!isValidTimeZone(tz)) throw new CareCircleError('ERR_VALIDATION', `unknown time zone ${tz}`);
+    if (!isTimeZone(tz)) throw new CareCircleError('ERR_VALIDATION', `unknown time zone ${tz}`);
     const site = await this.deps.store.sites.create({ name, kind: input.kind ?? 'facility', tz }, this.now());
     await this.deps.store.audit.record(this.now(), this.actor, 'site.add', site.id);
     return site;
@@ -150,6 +167,51 @@ export class ProvisioningService {
     this.deps.onDeviceChanged?.(deviceId);
     await this.deps.store.audit.record(this.now(), this.actor, enabled ? 'device.enable' : 'device.disable', deviceId);
     return { id: deviceId, enabled };
+  }
+
+  /** Replaces a site's rule settings (validated); answers them. */
+  async setSiteRules(siteId: string, rules: unknown): Promise<CareRulesPatch> {
+    const checked = siteRules.validate(rules);
+    if (!checked.ok) throw new CareCircleError('ERR_VALIDATION', `site rules: ${formatIssues(checked.issues)}`);
+    if (!(await this.deps.store.sites.setRules(siteId, checked.value)))
+      throw new CareCircleError('ERR_NOT_FOUND', `no site ${siteId}`);
+    await this.deps.store.audit.record(this.now(), this.actor, 'site.rules', siteId, { rules: checked.value });
+    return checked.value;
+  }
+
+  /** Changes what is given of a resident's care profile (validated); answers the whole profile. */
+  async setResidentCare(residentId: string, patch: Partial<ResidentCare>): Promise<ResidentCare> {
+    const current = await this.deps.store.residents.care(residentId);
+    if (!current) throw new CareCircleError('ERR_NOT_FOUND', `no resident ${residentId}`);
+    const checked = residentCare.validate({ ...current, ...patch });
+    if (!checked.ok) throw new CareCircleError('ERR_VALIDATION', `care profile: ${formatIssues(checked.issues)}`);
+    await this.deps.store.residents.setCare(residentId, checked.value);
+    await this.deps.store.audit.record(this.now(), this.actor, 'resident.care', residentId, { care: checked.value });
+    return checked.value;
+  }
+
+  /** Says where a device is in the home (`none`: not said). */
+  async placeDevice(deviceId: string, placement: string): Promise<{ id: string; placement: Placement | null }> {
+    const place = placement === 'none' ? null : placement;
+    if (place !== null && !(PLACEMENTS as readonly string[]).includes(place)) {
+      throw new CareCircleError('ERR_VALIDATION', `placement must be one of ${PLACEMENTS.join(', ')} or none`);
+    }
+    if (!(await this.deps.store.devices.setPlacement(deviceId, place as Placement | null)))
+      throw new CareCircleError('ERR_NOT_FOUND', `no device ${deviceId}`);
+    await this.deps.store.audit.record(this.now(), this.actor, 'device.placement', deviceId, { placement: place });
+    return { id: deviceId, placement: place as Placement | null };
+  }
+
+  /** Replaces a staff member's weekly shifts (`parseShift`), in their site's zone. */
+  async setShifts(username: string, shifts: readonly string[]): Promise<{ username: string; shifts: DutyShift[] }> {
+    const user = await this.deps.store.users.findByUsername(username);
+    if (!user) throw new CareCircleError('ERR_NOT_FOUND', `no user ${username}`);
+    if (user.siteId === null)
+      throw new CareCircleError('ERR_VALIDATION', `${username} belongs to no site: shifts are a site's`);
+    const parsed = shifts.map(parseShift);
+    await this.deps.store.users.setShifts(user.id, parsed);
+    await this.deps.store.audit.record(this.now(), this.actor, 'user.shifts', user.id, { shifts: parsed.length });
+    return { username, shifts: parsed };
   }
 
   async addUser(input: {
