@@ -19,9 +19,9 @@ export const CareRulesSchema = Type.Object(
     nightStart: WallClockSchema,
     nightEnd: WallClockSchema,
     /** Wandering: an exit door opened at night and nobody seen back inside within this. */
-    wanderingReturnMinutes: Type.Integer({ minimum: 1, maximum: 240 }),
+    wanderingReturnMinutes: Type.Number({ minimum: 0.05, maximum: 240 }),
     /** Bed exit: out of bed at night and not back within this. */
-    bedExitMinutes: Type.Integer({ minimum: 1, maximum: 600 }),
+    bedExitMinutes: Type.Number({ minimum: 0.05, maximum: 600 }),
     /** Waking hours (site zone): inactivity counts only these. */
     wakingStart: WallClockSchema,
     wakingEnd: WallClockSchema,
@@ -33,7 +33,7 @@ export const CareRulesSchema = Type.Object(
     breathingRateMin: Type.Integer({ minimum: 2, maximum: 60 }),
     breathingRateMax: Type.Integer({ minimum: 4, maximum: 80 }),
     spo2Min: Type.Integer({ minimum: 50, maximum: 100 }),
-    vitalsSustainMinutes: Type.Integer({ minimum: 1, maximum: 120 }),
+    vitalsSustainMinutes: Type.Number({ minimum: 0.05, maximum: 120 }),
   },
   { additionalProperties: false },
 );
@@ -85,3 +85,35 @@ export const DEFAULT_RESIDENT_CARE: ResidentCare = {
 export function effectiveRules(site: CareRulesPatch, resident: CareRulesPatch): CareRules {
   return { ...DEFAULT_CARE_RULES, ...site, ...resident };
 }
+
+/**
+ * An escalation ladder (server `escalation/ladders.ts`): which ring is paged how long after the
+ * alert was raised while nobody claimed it, and how often everyone paged is reminded after the
+ * last ring (null: never).
+ */
+export const LadderSchema = Type.Object(
+  {
+    steps: Type.Array(
+      Type.Object(
+        { ring: Type.Integer({ minimum: 1, maximum: 9 }), afterSeconds: Type.Number({ minimum: 0, maximum: 86_400 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 9 },
+    ),
+    reminderEverySeconds: Type.Union([Type.Number({ minimum: 5, maximum: 86_400 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type LadderSetting = Static<typeof LadderSchema>;
+
+/** A site's own ladders by severity; a severity left out keeps the default ladder. */
+export const SiteLaddersSchema = Type.Object(
+  {
+    critical: Type.Optional(LadderSchema),
+    high: Type.Optional(LadderSchema),
+    medium: Type.Optional(LadderSchema),
+    low: Type.Optional(LadderSchema),
+  },
+  { additionalProperties: false },
+);
+export type SiteLadders = Static<typeof SiteLaddersSchema>;

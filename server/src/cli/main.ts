@@ -109,6 +109,19 @@ export function buildCli(io: CliIo = processIo): Command {
       run(io, o.json, async (p) => ({ site: o.site, rules: await p.setSiteRules(o.site, parseJson(o.settings)) })),
     );
 
+  site
+    .command('ladders')
+    .description("set a site's escalation ladders by severity (JSON, seconds; a severity left out keeps the default)")
+    .requiredOption('--site <siteId>')
+    .requiredOption(
+      '--settings <json>',
+      'e.g. \'{"critical":{"steps":[{"ring":1,"afterSeconds":0},{"ring":2,"afterSeconds":45}],"reminderEverySeconds":120}}\'',
+    )
+    .addOption(json)
+    .action((o) =>
+      run(io, o.json, async (p) => ({ site: o.site, ladders: await p.setSiteLadders(o.site, parseJson(o.settings)) })),
+    );
+
   const home = program.command('home').description('private homes served by a community station');
   home
     .command('add')

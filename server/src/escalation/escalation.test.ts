@@ -138,6 +138,31 @@ describe('escalation ladder', () => {
     expect(await t.store.alerts.get(alert.id)).toMatchObject({ ring: 3, state: 'open' });
   });
 
+  it("follows the site's own ladder, set in seconds", async () => {
+    t = createTestDb();
+    const w = await seedWorld(t.store, t.clock);
+    await people(t.store, w);
+    await t.store.sites.setLadders(w.siteA, {
+      critical: {
+        steps: [
+          { ring: 1, afterSeconds: 0 },
+          { ring: 3, afterSeconds: 5 },
+        ],
+        reminderEverySeconds: null,
+      },
+    });
+    const { runner, consume } = ladderOn(t.store, t.clock);
+    const alert = await sos(t.store, t.clock, w);
+    await consume();
+    expect(await at(t.clock, runner, 4.999)).toBe(0);
+    expect(await at(t.clock, runner, 5)).toBe(1);
+    expect(await at(t.clock, runner, 3600)).toBe(0);
+    expect(await pages(t.store, alert.id)).toEqual([
+      [0, 1, false, ['wang', 'zhou']],
+      [5, 3, false, ['root']],
+    ]);
+  });
+
   it('stops once someone claims the alert', async () => {
     t = createTestDb();
     const w = await seedWorld(t.store, t.clock);

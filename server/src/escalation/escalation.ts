@@ -20,7 +20,7 @@ import { pageAlert } from '../alerts/alert.changes';
 import type { LogHandler } from '../logs/log.consumer';
 import type { TimerHandler } from '../scheduler/timer-runner';
 import type { AlertStreamEntry, StateStore, StoredTimer, UnitOfWork } from '../storage/ports';
-import { defaultLadders, type LadderSource } from './ladders';
+import { type LadderSource, siteLadders } from './ladders';
 import type { RecipientResolver } from './recipients';
 
 export const ESCALATION_CONSUMER = 'escalation';
@@ -45,7 +45,7 @@ export class Escalation implements LogHandler<AlertStreamEntry>, TimerHandler {
   ) {}
 
   private ladders(): LadderSource {
-    return this.deps.ladders ?? defaultLadders;
+    return this.deps.ladders ?? siteLadders;
   }
 
   async handle(partition: number, entries: readonly AlertStreamEntry[], after: number): Promise<void> {
@@ -82,7 +82,7 @@ export class Escalation implements LogHandler<AlertStreamEntry>, TimerHandler {
   private async step(tx: UnitOfWork, alert: Alert, step: number): Promise<void> {
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
-    const ladder = await this.ladders()(alert.siteId, alert.severity);
+    const ladder = await this.ladders()(tx, alert.siteId, alert.severity);
     const raisedAt = Date.parse(alert.raisedAt);
     let current = alert;
     let s = step;

@@ -50,6 +50,46 @@ describe('site rule settings', () => {
   });
 });
 
+describe('site escalation ladders', () => {
+  it('shows the defaults, lets a supervisor set one severity in seconds, and refuses rings out of order', async () => {
+    const url = `/sites/${t.world.siteA}/ladders`;
+    const view = (await getAs(t, 'staff-a', url)).json();
+    expect(view.defaults.critical).toEqual({
+      steps: [
+        { ring: 1, afterSeconds: 0 },
+        { ring: 2, afterSeconds: 60 },
+        { ring: 3, afterSeconds: 180 },
+      ],
+      reminderEverySeconds: 120,
+    });
+    const fast = {
+      steps: [
+        { ring: 1, afterSeconds: 0 },
+        { ring: 2, afterSeconds: 5 },
+      ],
+      reminderEverySeconds: 10,
+    };
+    const res = await putAs('super', url, { critical: fast });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      site: { critical: fast },
+      effective: { critical: fast, high: view.defaults.high },
+    });
+    const backwards = {
+      steps: [
+        { ring: 1, afterSeconds: 60 },
+        { ring: 2, afterSeconds: 5 },
+      ],
+      reminderEverySeconds: null,
+    };
+    const refused = await putAs('super', url, { high: backwards });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.message).toMatch(/no sooner than the one before/);
+    expect((await putAs('staff-a', url, { critical: fast })).statusCode).toBe(403);
+    expect(await t.store.sites.ladders(t.world.siteA)).toEqual({ critical: fast });
+  });
+});
+
 describe('resident care profile', () => {
   it('staff of the site set risk flags, presence and own windows; the rules in force follow', async () => {
     await t.store.sites.setRules(t.world.siteA, { nightStart: '21:00' });

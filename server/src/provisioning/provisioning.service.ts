@@ -21,10 +21,13 @@ import {
   ROLES,
   type Role,
   type Site,
+  type SiteLadders,
+  SiteLaddersSchema,
   type User,
 } from '@carecircle/protocol';
 import type { DeviceSecrets } from '../auth/device-secrets';
 import { generateSecret, hashSecret, type SecretCost } from '../auth/secrets';
+import { checkLadderOrder } from '../escalation/ladders';
 import type { DutyShift, HomeRecord, ResidentRecord, StateStore } from '../storage/ports';
 import { isTimeZone, parseClock } from '../time/site-time';
 
@@ -32,6 +35,7 @@ const CLI_ACTOR: Actor = { type: 'system', id: 'admin-cli', name: 'admin CLI' };
 
 const siteRules = compileValidator(CareRulesPatchSchema);
 const residentCare = compileValidator(ResidentCareSchema);
+const siteLaddersValidator = compileValidator(SiteLaddersSchema);
 
 /** `"1 22:00-06:00"`: ISO weekday (1 Monday … 7 Sunday), then the shift in the site's zone. */
 export function parseShift(text: string): DutyShift {
@@ -176,6 +180,17 @@ export class ProvisioningService {
     if (!(await this.deps.store.sites.setRules(siteId, checked.value)))
       throw new CareCircleError('ERR_NOT_FOUND', `no site ${siteId}`);
     await this.deps.store.audit.record(this.now(), this.actor, 'site.rules', siteId, { rules: checked.value });
+    return checked.value;
+  }
+
+  /** Replaces a site's escalation ladders (validated: rings in time order); answers them. */
+  async setSiteLadders(siteId: string, ladders: unknown): Promise<SiteLadders> {
+    const checked = siteLaddersValidator.validate(ladders);
+    if (!checked.ok) throw new CareCircleError('ERR_VALIDATION', `ladders: ${formatIssues(checked.issues)}`);
+    checkLadderOrder(checked.value);
+    if (!(await this.deps.store.sites.setLadders(siteId, checked.value)))
+      throw new CareCircleError('ERR_NOT_FOUND', `no site ${siteId}`);
+    await this.deps.store.audit.record(this.now(), this.actor, 'site.ladders', siteId, { ladders: checked.value });
     return checked.value;
   }
 

@@ -11,13 +11,18 @@ import {
   DEFAULT_CARE_RULES,
   type Device,
   effectiveRules,
+  type LadderSetting,
   type Placement,
   type ResidentCare,
   type Role,
+  SEVERITIES,
+  type Severity,
+  type SiteLadders,
   type User,
 } from '@carecircle/protocol';
 import { canSee, scopeOf } from '../auth/scope';
 import { apiDevice } from '../devices/device-flags';
+import { checkLadderOrder, DEFAULT_LADDERS, settingOf } from '../escalation/ladders';
 import type { StateStore } from '../storage/ports';
 import { isTimeZone } from '../time/site-time';
 
@@ -29,6 +34,17 @@ export interface SiteRulesView {
   site: CareRulesPatch;
   effective: CareRules;
 }
+
+export interface SiteLaddersView {
+  defaults: Record<Severity, LadderSetting>;
+  site: SiteLadders;
+  effective: Record<Severity, LadderSetting>;
+}
+
+const DEFAULT_LADDER_SETTINGS = Object.fromEntries(SEVERITIES.map((s) => [s, settingOf(DEFAULT_LADDERS[s])])) as Record<
+  Severity,
+  LadderSetting
+>;
 
 export interface ResidentCareView {
   care: ResidentCare;
@@ -64,6 +80,24 @@ export class CareSettings {
       await tx.audit.record(this.deps.now(), actorOf(user), 'site.rules', siteId, { rules });
     });
     return this.siteRules(user, siteId);
+  }
+
+  async siteLadders(user: User, siteId: string): Promise<SiteLaddersView> {
+    await this.visibleSite(user, siteId);
+    const site = (await this.deps.store.sites.ladders(siteId)) ?? {};
+    const effective = { ...DEFAULT_LADDER_SETTINGS, ...site } as Record<Severity, LadderSetting>;
+    return { defaults: DEFAULT_LADDER_SETTINGS, site, effective };
+  }
+
+  async setSiteLadders(user: User, siteId: string, ladders: SiteLadders): Promise<SiteLaddersView> {
+    await this.visibleSite(user, siteId);
+    if (!SITE_ROLES.has(user.role)) throw new CareCircleError('ERR_FORBIDDEN', 'your role cannot change ladders');
+    checkLadderOrder(ladders);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.sites.setLadders(siteId, ladders);
+      await tx.audit.record(this.deps.now(), actorOf(user), 'site.ladders', siteId, { ladders });
+    });
+    return this.siteLadders(user, siteId);
   }
 
   private async visibleResident(user: User, residentId: string) {

@@ -25,6 +25,7 @@ import type {
   Role,
   Severity,
   Site,
+  SiteLadders,
   User,
 } from '@carecircle/protocol';
 
@@ -68,6 +69,9 @@ export interface SitesRepository {
   rules(siteId: string): Promise<CareRulesPatch | null>;
   /** Replaces them; false for an unknown site. */
   setRules(siteId: string, rules: CareRulesPatch): Promise<boolean>;
+  /** The site's own escalation ladders (empty when it has none); null for an unknown site. */
+  ladders(siteId: string): Promise<SiteLadders | null>;
+  setLadders(siteId: string, ladders: SiteLadders): Promise<boolean>;
   getHome(id: string): Promise<HomeRecord | null>;
 }
 

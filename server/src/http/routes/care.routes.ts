@@ -4,8 +4,10 @@ import {
   DeviceIdParamsSchema,
   DeviceResponseSchema,
   ErrorResponseSchema,
+  LadderSchema,
   PlacementSchema,
   ResidentCareSchema,
+  SiteLaddersSchema,
   systemClock,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -19,6 +21,17 @@ const SiteRulesViewSchema = Type.Object({
   defaults: CareRulesSchema,
   site: CareRulesPatchSchema,
   effective: CareRulesSchema,
+});
+const LaddersBySeverity = Type.Object({
+  critical: LadderSchema,
+  high: LadderSchema,
+  medium: LadderSchema,
+  low: LadderSchema,
+});
+const SiteLaddersViewSchema = Type.Object({
+  defaults: LaddersBySeverity,
+  site: SiteLaddersSchema,
+  effective: LaddersBySeverity,
 });
 const ResidentCareViewSchema = Type.Object({ care: ResidentCareSchema, effective: CareRulesSchema });
 const errors = {
@@ -59,6 +72,33 @@ export const careRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       },
     },
     async (req) => settings.setSiteRules(userOf(req), req.params.id, req.body),
+  );
+
+  app.get(
+    '/sites/:id/ladders',
+    {
+      schema: {
+        tags: ['care'],
+        summary: "A site's escalation ladders by severity: the defaults, the site's own, and what is in force",
+        params: Id,
+        response: { 200: SiteLaddersViewSchema, ...errors },
+      },
+    },
+    async (req) => settings.siteLadders(userOf(req), req.params.id),
+  );
+
+  app.put(
+    '/sites/:id/ladders',
+    {
+      schema: {
+        tags: ['care'],
+        summary: "Replace a site's escalation ladders (a severity left out keeps the default). Supervisors, admins",
+        params: Id,
+        body: SiteLaddersSchema,
+        response: { 200: SiteLaddersViewSchema, ...errors },
+      },
+    },
+    async (req) => settings.setSiteLadders(userOf(req), req.params.id, req.body),
   );
 
   app.get(

@@ -298,11 +298,12 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 9,
-    name: 'care rules: where a device is placed, a resident care profile, a site rule settings',
+    name: 'care rules: where a device is placed, a resident care profile, a site rule settings and ladders',
     sql: `
       ALTER TABLE devices ADD COLUMN placement text COLLATE "C";
       ALTER TABLE residents ADD COLUMN care text COLLATE "C";
       ALTER TABLE sites ADD COLUMN rules text COLLATE "C";
+      ALTER TABLE sites ADD COLUMN ladders text COLLATE "C";
     `,
   },
 ];

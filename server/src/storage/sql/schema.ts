@@ -14,6 +14,8 @@ export interface SitesTable {
   created_at: string;
   /** JSON `CareRulesPatch`: the site's own rule settings. */
   rules: string | null;
+  /** JSON `SiteLadders`: the site's own escalation ladders. */
+  ladders: string | null;
 }
 
 export interface HomesTable {

@@ -1,4 +1,4 @@
-import type { CareRulesPatch, Site } from '@carecircle/protocol';
+import type { CareRulesPatch, Site, SiteLadders } from '@carecircle/protocol';
 import type { Kysely } from 'kysely';
 import { newId } from '../ids';
 import type { HomeRecord, SitesRepository } from '../ports';
@@ -75,6 +75,21 @@ export class SqlSitesRepository implements SitesRepository {
     const r = await this.db
       .updateTable('sites')
       .set({ rules: JSON.stringify(rules) })
+      .where('id', '=', siteId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async ladders(siteId: string): Promise<SiteLadders | null> {
+    const r = await this.db.selectFrom('sites').select('ladders').where('id', '=', siteId).executeTakeFirst();
+    if (!r) return null;
+    return r.ladders ? (JSON.parse(r.ladders) as SiteLadders) : {};
+  }
+
+  async setLadders(siteId: string, ladders: SiteLadders): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sites')
+      .set({ ladders: JSON.stringify(ladders) })
       .where('id', '=', siteId)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;

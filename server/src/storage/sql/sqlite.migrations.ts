@@ -285,11 +285,12 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 9,
-    name: 'care rules: where a device is placed, a resident care profile, a site rule settings',
+    name: 'care rules: where a device is placed, a resident care profile, a site rule settings and ladders',
     sql: `
       ALTER TABLE devices ADD COLUMN placement TEXT;
       ALTER TABLE residents ADD COLUMN care TEXT;
       ALTER TABLE sites ADD COLUMN rules TEXT;
+      ALTER TABLE sites ADD COLUMN ladders TEXT;
     `,
   },
 ];
