@@ -23,6 +23,7 @@ import { authRoutes } from './routes/auth.routes';
 import { careRoutes } from './routes/care.routes';
 import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
+import { kpiRoutes } from './routes/kpis.routes';
 import { residentRoutes } from './routes/residents.routes';
 import { isCrossSite, SAFE_METHODS } from './same-origin';
 
@@ -131,6 +132,7 @@ export async function buildServer(deps: AppDeps) {
         await api.register(residentRoutes, deps);
         await api.register(deviceRoutes, deps);
         await api.register(careRoutes, deps);
+        await api.register(kpiRoutes, deps);
       }
       await api.register(healthRoutes, deps);
     },

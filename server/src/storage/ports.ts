@@ -202,6 +202,9 @@ export interface AlertFilter {
   siteIds?: readonly string[];
   residentIds?: readonly string[];
   kind?: AlertKind;
+  /** Raised at or after, and before (ISO instants). */
+  raisedFrom?: string;
+  raisedBefore?: string;
   limit: number;
 }
 

@@ -108,6 +108,8 @@ export class SqlAlertsRepository implements AlertsRepository {
     if (f.kind) q = q.where('a.kind', '=', f.kind);
     if (f.siteIds) q = q.where('a.site_id', 'in', f.siteIds);
     if (f.residentIds) q = q.where('a.resident_id', 'in', f.residentIds);
+    if (f.raisedFrom) q = q.where('a.raised_at', '>=', f.raisedFrom);
+    if (f.raisedBefore) q = q.where('a.raised_at', '<', f.raisedBefore);
     const rows = await q
       .orderBy(severityRank())
       .orderBy('a.raised_at', 'desc')
