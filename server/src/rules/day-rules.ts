@@ -15,7 +15,7 @@ import type { CareRules, DeviceEvent, DeviceEventOf } from '@carecircle/protocol
 import { transitionAlert } from '../alerts/alert.changes';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
 import { inWindow, localTime, parseClock } from '../time/site-time';
-import type { RuleContext } from './rule-context';
+import { type RuleContext, spoken } from './rule-context';
 
 export const INACTIVITY_TIMER = 'rule.inactivity';
 export const VITALS_TIMER = 'rule.vitals';
@@ -134,7 +134,7 @@ export class DayRules {
         'vitals',
         'high',
         String(task.payload.deviceId),
-        `${what} since ${ctx.local(since)}, for ${ctx.rules.vitalsSustainMinutes} min`,
+        `${what} since ${ctx.local(since)}, for ${spoken(ctx.rules.vitalsSustainMinutes)}`,
       );
       this.stats.vitals++;
     }

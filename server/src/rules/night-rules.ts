@@ -10,7 +10,7 @@
 import type { CareRules, DeviceEvent, Placement, Site } from '@carecircle/protocol';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
 import { inWindow, localTime, parseClock } from '../time/site-time';
-import type { RuleContext } from './rule-context';
+import { type RuleContext, spoken } from './rule-context';
 
 export const WANDERING_TIMER = 'rule.wandering';
 export const BED_EXIT_TIMER = 'rule.bed_exit';
@@ -90,7 +90,7 @@ export class NightRules {
       if (await tx.alerts.findActive(ctx.subject, 'wandering')) return;
       const facts = (task.payload.facts as Fact[]) ?? [];
       const said = facts.map((f) => `${ctx.local(f.at)} ${f.what === 'bed_empty' ? 'bed empty' : 'exit door opened'}`);
-      said.push(`not back inside within ${ctx.rules.wanderingReturnMinutes} min`);
+      said.push(`not back inside within ${spoken(ctx.rules.wanderingReturnMinutes)}`);
       await ctx.raise('wandering', 'critical', deviceId, said.join(' · '));
       // One incident: the bed left empty is part of it, not an alert of its own.
       await tx.timers.cancel(bedExitKey(ctx.residentId));
@@ -101,7 +101,7 @@ export class NightRules {
       if (await tx.alerts.findActive(ctx.subject, 'wandering')) return;
       if (await tx.alerts.findActive(ctx.subject, 'bed_exit')) return;
       const since = String(task.payload.since);
-      const note = `out of bed since ${ctx.local(since)}, not back within ${ctx.rules.bedExitMinutes} min`;
+      const note = `out of bed since ${ctx.local(since)}, not back within ${spoken(ctx.rules.bedExitMinutes)}`;
       await ctx.raise('bed_exit', 'high', deviceId, note);
       this.stats.bedExit++;
     }

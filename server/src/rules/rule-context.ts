@@ -18,6 +18,11 @@ import { formatClock, localTime } from '../time/site-time';
 
 export const RULES_ACTOR: Actor = { type: 'system', id: 'care-rules', name: 'care rules' };
 
+/** A window as people read it: `10 min`, or `3 s` for a fraction of a minute (a drill). */
+export function spoken(minutes: number): string {
+  return minutes < 1 ? `${Math.round(minutes * 60)} s` : `${minutes} min`;
+}
+
 export interface RuleContext {
   residentId: string;
   /** What its alerts count against (`resident:<id>`). */

@@ -1,0 +1,159 @@
+/**
+ * A night-time wandering incident end to end, on the real platform process and real MQTT: the
+ * site's night hours, the resident's window and the site's ladder are set through the API to
+ * cover a few seconds (no test clock in the production process). Simulated sensors of a resident
+ * with dementia report the bed empty and the exit door open; nobody comes back inside. One
+ * `wandering` alert appears on the staff socket with the facts on its timeline, escalates to
+ * ring 2 (the supervisor is paged), is acknowledged and resolved, and shows in the KPIs.
+ */
+import { type Alert, type CareRulesPatch, topics } from '@carecircle/protocol';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatClock, localTime } from '../../server/src/time/site-time';
+import {
+  alertDetail,
+  connectDevice,
+  connectLive,
+  getJson,
+  type LiveSocket,
+  login,
+  postJson,
+  waitFor,
+} from '../support/api';
+import { cli, type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
+import { provisionWorld, type World } from '../support/world';
+
+async function putJson(baseUrl: string, path: string, token: string, body: unknown) {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('a wandering incident at night', () => {
+  let dir: string;
+  let world: World;
+  let platform: PlatformProcess;
+  let supervisor: { username: string; password: string };
+  const sockets: LiveSocket[] = [];
+  const clients: MqttClient[] = [];
+  const devices: Record<'door' | 'bed', { id: string; secret: string }> = {} as never;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    world = await provisionWorld(dir);
+    supervisor = await cli(dir, ['user', 'add', '--username', 'night-lead', '--role', 'supervisor']);
+    for (const [name, type] of [
+      ['door', 'door_sensor'],
+      ['bed', 'bed_sensor'],
+    ] as const) {
+      devices[name] = await cli(dir, [
+        'device',
+        'add',
+        '--site',
+        world.siteA,
+        '--resident',
+        world.residentA,
+        '--type',
+        type,
+      ]);
+    }
+    platform = await startPlatform(dir);
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    for (const c of clients) c.end(true);
+    await platform?.stop();
+    removeDir(dir);
+  });
+
+  it('raises one alert with the facts, pages ring 2, and is claimed, resolved and counted', async () => {
+    const base = platform.baseUrl;
+    const lead = await login(base, supervisor.username, supervisor.password);
+    const nurse = await login(base, world.staffA.username, world.staffA.password);
+    // "Night" from a minute ago for two hours, in the site's zone; a 3 s window; ring 2 after 2 s.
+    const now = localTime('Asia/Shanghai', Date.now()).minute;
+    const night: CareRulesPatch = {
+      nightStart: formatClock((now + 1440 - 1) % 1440),
+      nightEnd: formatClock((now + 120) % 1440),
+    };
+    expect((await putJson(base, `/api/v1/sites/${world.siteA}/rules`, lead, night)).status).toBe(200);
+    const ladder = {
+      steps: [
+        { ring: 1, afterSeconds: 0 },
+        { ring: 2, afterSeconds: 2 },
+      ],
+      reminderEverySeconds: null,
+    };
+    expect((await putJson(base, `/api/v1/sites/${world.siteA}/ladders`, lead, { critical: ladder })).status).toBe(200);
+    const care = { wanderingRisk: true, livesAlone: true, presence: 'home', rules: { wanderingReturnMinutes: 0.05 } };
+    expect((await putJson(base, `/api/v1/residents/${world.residentA}/care`, nurse, care)).status).toBe(200);
+    for (const [name, placement] of [
+      ['door', 'exit_door'],
+      ['bed', 'bedroom'],
+    ] as const) {
+      const placed = await putJson(base, `/api/v1/devices/${devices[name].id}/placement`, nurse, { placement });
+      expect(placed.status).toBe(200);
+    }
+
+    const staffScreen = await connectLive(base, nurse);
+    const leadPhone = await connectLive(base, lead);
+    sockets.push(staffScreen, leadPhone);
+    const raised: Alert[] = [];
+    staffScreen.on('alert:raised', (a) => raised.push(a));
+    const ring2 = new Promise<{ alert: Alert; page: { ring: number } }>((resolve) =>
+      leadPhone.on('alert:paged', (p) => p.page.ring === 2 && resolve(p)),
+    );
+
+    // The sensors: out of bed, then the exit door; nobody back inside.
+    const sensor = async (name: 'door' | 'bed', payload: Record<string, unknown>) => {
+      const client = await connectDevice(platform.mqttUrl, devices[name]);
+      clients.push(client);
+      await client.publishAsync(
+        topics.event(devices[name].id),
+        JSON.stringify({ v: 1, ts: new Date().toISOString(), ...payload }),
+        { qos: 1 },
+      );
+    };
+    await sensor('bed', { eventId: 'bed-1', type: 'bed', data: { occupied: false } });
+    await sensor('door', { eventId: 'door-1', type: 'door', data: { open: true } });
+
+    const paged = await ring2;
+    expect(paged.alert).toMatchObject({ kind: 'wandering', severity: 'critical', residentId: world.residentA });
+    expect(raised.filter((a) => a.kind === 'wandering')).toHaveLength(1);
+    const id = paged.alert.id;
+    const { body: detail } = await alertDetail(base, nurse, id);
+    const first = detail.timeline[0];
+    expect(first).toMatchObject({ action: 'raised', actor: { type: 'system', id: 'care-rules' } });
+    expect(first?.note).toMatch(/^\d\d:\d\d bed empty · \d\d:\d\d exit door opened · not back inside within 3 s$/);
+    expect(detail.timeline.filter((e) => e.action === 'paged').map((e) => e.page?.ring)).toEqual([1, 2]);
+
+    expect((await postJson(base, `/api/v1/alerts/${id}/ack`, nurse, {})).status).toBe(200);
+    const resolved = await postJson<{ alert: Alert }>(base, `/api/v1/alerts/${id}/resolve`, nurse, {
+      outcome: 'assisted_no_injury',
+      note: 'found in the corridor, walked back to bed',
+    });
+    expect(resolved.status).toBe(200);
+
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const kpis = await waitFor(
+      async () => {
+        const r = await getJson<{ alerts: { byKind: Record<string, number> }; escalation: Record<string, number> }>(
+          base,
+          `/api/v1/kpis?site=${world.siteA}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+          lead,
+        );
+        return r.body.alerts.byKind.wandering === 1 ? r.body : undefined;
+      },
+      10_000,
+      'the incident in the KPIs',
+    );
+    expect(kpis.escalation['2']).toBeGreaterThanOrEqual(1);
+    // One incident: no bed_exit besides it.
+    expect(kpis.alerts.byKind.bed_exit).toBe(0);
+  });
+});
