@@ -14,6 +14,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsTestServer, startNatsServer } from '../../server/src/testing/nats';
 import { type PostgresServer, startPostgres } from '../../server/src/testing/postgres';
+import { formatClock, localTime } from '../../server/src/time/site-time';
 import {
   alertDetail,
   connectDevice,
@@ -38,7 +39,7 @@ import { provisionWorld, type World } from '../support/world';
  */
 const TAKEOVER_BOUND_MS = 10_000;
 
-type Name = 'gw1' | 'gw2' | 'srv1' | 'srv2';
+type Name = 'gw1' | 'gw2' | 'srv1' | 'srv2' | 'srv3';
 
 /**
  * One SOS over a connection of its own: true on its PUBACK, false when the gateway refused it
@@ -341,5 +342,119 @@ describe('two gateways and two servers on PostgreSQL and NATS JetStream', () => 
     await settled(['srv2']);
     expect(await timelineEvents('srv2', alert.id)).toEqual(['while-down']);
     expect(alert.count).toBe(1);
+  });
+
+  it('drill: SIGKILL the server holding the timers mid-ladder and mid-wandering — the other goes on, each step once, on time', async () => {
+    // A third server joins with nothing; whichever live server holds the timers is the one to kill.
+    await start('srv3', 'server');
+    const alive = (['srv1', 'srv2', 'srv3'] as const).filter(
+      (n) => proc[n] && proc[n].child.exitCode === null && proc[n].child.signalCode === null,
+    );
+    const timersHeld = (n: Name) => metric(proc[n].baseUrl, 'carecircle_timers_partitions_held');
+    const held = await Promise.all(alive.map(async (n) => [n, await timersHeld(n)] as const));
+    const holder = held.find(([, h]) => h > 0)?.[0];
+    if (!holder) throw new Error('no live server holds the timers');
+    const others = alive.filter((n) => n !== holder);
+    const lead = await run<{ username: string; password: string }>([
+      'user',
+      'add',
+      '--username',
+      'drill-lead',
+      '--role',
+      'supervisor',
+    ]);
+    const token = await login(proc[holder].baseUrl, lead.username, lead.password);
+    const put = async (path: string, body: unknown) => {
+      const res = await fetch(`${proc[holder].baseUrl}${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, path).toBe(200);
+    };
+    const now = localTime('Asia/Shanghai', Date.now()).minute;
+    await put(`/api/v1/sites/${world.siteA}/rules`, {
+      nightStart: formatClock((now + 1439) % 1440),
+      nightEnd: formatClock((now + 120) % 1440),
+    });
+    const ladder = {
+      steps: [
+        { ring: 1, afterSeconds: 0 },
+        { ring: 2, afterSeconds: 4 },
+        { ring: 3, afterSeconds: 8 },
+      ],
+    };
+    await put(`/api/v1/sites/${world.siteA}/ladders`, { critical: { ...ladder, reminderEverySeconds: null } });
+    const walker = await run<{ id: string }>(['resident', 'add', '--site', world.siteA, '--name', '周玉珍']);
+    const door = await run<Device>([
+      'device',
+      'add',
+      '--site',
+      world.siteA,
+      '--resident',
+      walker.id,
+      '--type',
+      'door_sensor',
+    ]);
+    await put(`/api/v1/devices/${door.id}/placement`, { placement: 'exit_door' });
+    await put(`/api/v1/residents/${walker.id}/care`, {
+      wanderingRisk: true,
+      livesAlone: true,
+      presence: 'home',
+      rules: { wanderingReturnMinutes: 0.1 },
+    });
+    const caller = await residentWithButtons('吴秀兰', 1);
+
+    // An SOS (ring 1 paged at once) and an exit door at night (a wandering timer pending).
+    await sendSos(proc.gw2.mqttUrl, caller.buttons[0]!, 'ladder-1');
+    const doorClient = await connectDevice(proc.gw2.mqttUrl, door);
+    clients.push(doorClient);
+    const doorAt = Date.now();
+    await doorClient.publishAsync(
+      topics.event(door.id),
+      JSON.stringify({ v: 1, eventId: 'door-1', ts: new Date().toISOString(), type: 'door', data: { open: true } }),
+      { qos: 1 },
+    );
+    const sosAlert = await alertOf(holder, caller.id, (a) => a.ring === 1, 'ring 1 paged');
+    await settled([holder]);
+    // Mid-ladder and mid-window: ring 2 is not due yet, nor the wandering.
+    expect((await alertOf(holder, caller.id, () => true, 'the SOS')).ring).toBe(1);
+    expect(Date.now() - doorAt).toBeLessThan(4000);
+    await proc[holder].kill();
+
+    const heir = await waitFor(
+      async () => {
+        for (const n of others) if ((await timersHeld(n)) > 0) return n;
+        return undefined;
+      },
+      TAKEOVER_BOUND_MS,
+      'another server to take the timers',
+    );
+    const done = await alertOf(heir, caller.id, (a) => a.ring === 3, 'ring 3 paged');
+    const wandering = await waitFor(
+      async () => {
+        const staff = await login(proc[heir].baseUrl, world.staffA.username, world.staffA.password);
+        const mine = (await listAlerts(proc[heir].baseUrl, staff, '?state=active')).filter(
+          (a) => a.residentId === walker.id,
+        );
+        return mine.length > 0 ? mine : undefined;
+      },
+      30_000,
+      'the wandering alert',
+    );
+    await settled(others);
+    // Each step once, none early, none later than the takeover allows.
+    const staff = await login(proc[heir].baseUrl, world.staffA.username, world.staffA.password);
+    const { body } = await alertDetail(proc[heir].baseUrl, staff, done.id);
+    const pages = body.timeline.filter((e) => e.action === 'paged');
+    expect(pages.map((e) => e.page?.ring)).toEqual([1, 2, 3]);
+    const raisedAt = Date.parse(sosAlert.raisedAt);
+    const after = (ring: number) => (Date.parse(pages.find((e) => e.page?.ring === ring)!.at) - raisedAt) / 1000;
+    expect(after(2)).toBeGreaterThanOrEqual(4);
+    expect(after(3)).toBeGreaterThanOrEqual(8);
+    expect(after(3)).toBeLessThan(8 + TAKEOVER_BOUND_MS / 1000);
+    expect(wandering).toHaveLength(1);
+    expect(wandering[0]).toMatchObject({ kind: 'wandering', severity: 'critical' });
+    expect(Date.parse(wandering[0]!.raisedAt) - doorAt).toBeGreaterThanOrEqual(6000 - 1000);
   });
 });
