@@ -4,7 +4,8 @@
  * cover a few seconds (no test clock in the production process). Simulated sensors of a resident
  * with dementia report the bed empty and the exit door open; nobody comes back inside. One
  * `wandering` alert appears on the staff socket with the facts on its timeline, escalates to
- * ring 2 (the supervisor is paged), is acknowledged and resolved, and shows in the KPIs.
+ * ring 2 (the supervisor is paged), is acknowledged and resolved, and shows in the KPIs. And a
+ * ladder in the middle of its steps goes on after the process is killed (SIGKILL) and restarted.
  */
 import { type Alert, type CareRulesPatch, topics } from '@carecircle/protocol';
 import type { MqttClient } from 'mqtt';
@@ -16,8 +17,10 @@ import {
   connectLive,
   getJson,
   type LiveSocket,
+  listAlerts,
   login,
   postJson,
+  sendSos,
   waitFor,
 } from '../support/api';
 import { cli, type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
@@ -155,5 +158,45 @@ describe('a wandering incident at night', () => {
     expect(kpis.escalation['2']).toBeGreaterThanOrEqual(1);
     // One incident: no bed_exit besides it.
     expect(kpis.alerts.byKind.bed_exit).toBe(0);
+  });
+
+  it('goes on after SIGKILL on the embedded store: each ring once, none early, after the restart', async () => {
+    const base = platform.baseUrl;
+    const lead = await login(base, supervisor.username, supervisor.password);
+    const ladder = {
+      steps: [
+        { ring: 1, afterSeconds: 0 },
+        { ring: 2, afterSeconds: 3 },
+        { ring: 3, afterSeconds: 6 },
+      ],
+      reminderEverySeconds: null,
+    };
+    expect((await putJson(base, `/api/v1/sites/${world.siteA}/ladders`, lead, { critical: ladder })).status).toBe(200);
+    const nurse = await login(base, world.staffA.username, world.staffA.password);
+    await sendSos(platform.mqttUrl, world.neighbour, 'kill-mid-ladder');
+    const alert = await waitFor(
+      async () =>
+        (await listAlerts(base, nurse, '?state=active')).find((a) => a.deviceId === world.neighbour.id && a.ring === 1),
+      10_000,
+      'ring 1 paged',
+    );
+    await platform.kill();
+    expect(platform.child.signalCode).toBe('SIGKILL');
+    platform = await startPlatform(dir);
+    const token = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
+    const done = await waitFor(
+      async () => {
+        const d = await alertDetail(platform.baseUrl, token, alert.id);
+        return d.body.alert.ring === 3 ? d.body : undefined;
+      },
+      30_000,
+      'ring 3 after the restart',
+    );
+    const pages = done.timeline.filter((e) => e.action === 'paged');
+    expect(pages.map((e) => e.page?.ring)).toEqual([1, 2, 3]);
+    const after = (ring: number) =>
+      (Date.parse(pages.find((e) => e.page?.ring === ring)!.at) - Date.parse(alert.raisedAt)) / 1000;
+    expect(after(2)).toBeGreaterThanOrEqual(3);
+    expect(after(3)).toBeGreaterThanOrEqual(6);
   });
 });
