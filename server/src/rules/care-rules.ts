@@ -46,7 +46,7 @@ export class CareRuleSet implements TimerHandler {
 
   async fire(tx: UnitOfWork, task: StoredTimer): Promise<void> {
     const ctx = await ruleContext(tx, String(task.payload.residentId), task.siteId, this.deps.clock.now());
-    if (!ctx || ctx.care.presence !== 'home') return;
+    if (ctx?.care.presence !== 'home') return;
     if (task.kind === WANDERING_TIMER || task.kind === BED_EXIT_TIMER) await this.night.fire(tx, ctx, task);
     else await this.day.fire(tx, ctx, task);
   }
