@@ -126,6 +126,24 @@ export async function transitionAlert(tx: UnitOfWork, t: Transition): Promise<Al
   return alert;
 }
 
+/** A technical alert the device closed itself (back online, battery replaced): resolved, `device_recovered`. */
+export function recoverAlert(
+  tx: UnitOfWork,
+  active: Alert,
+  r: { at: string; actor: Actor; note: string; eventId?: string | null },
+): Promise<Alert | null> {
+  return transitionAlert(tx, {
+    alertId: active.id,
+    from: active.state,
+    to: 'resolved',
+    at: r.at,
+    actor: r.actor,
+    eventId: r.eventId ?? null,
+    outcome: 'device_recovered',
+    note: r.note,
+  });
+}
+
 /**
  * A device of a resident went online or offline: the resident's board status may change. It
  * rides on the stream so the board hears of it the same durable way (and becomes a

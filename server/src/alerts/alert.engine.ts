@@ -24,7 +24,14 @@ import type { LogHandler } from '../logs/log.consumer';
 import { CARE_RULE_KINDS, type CareRuleSet } from '../rules/care-rules';
 import { newId } from '../storage/ids';
 import type { StateStore, UnitOfWork } from '../storage/ports';
-import { announceDeviceStatus, noteOnAlert, raiseAlert, repeatAlert, transitionAlert } from './alert.changes';
+import {
+  announceDeviceStatus,
+  noteOnAlert,
+  raiseAlert,
+  recoverAlert,
+  repeatAlert,
+  transitionAlert,
+} from './alert.changes';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, evaluate, eventTime, type AlertIntent as Intent } from './alert.rules';
 import { onlineChanged, watchSilence } from './supervision';
 
@@ -187,18 +194,7 @@ export class AlertEngine implements LogHandler<JournalEntry> {
       return;
     }
     if (intent.action === 'recover') {
-      if (active) {
-        await transitionAlert(tx, {
-          alertId: active.id,
-          from: active.state,
-          to: 'resolved',
-          at,
-          actor: device,
-          eventId: event.eventId,
-          outcome: 'device_recovered',
-          note: intent.note,
-        });
-      }
+      if (active) await recoverAlert(tx, active, { at, actor: device, note: intent.note, eventId: event.eventId });
       return;
     }
     if (active && intent.once) return; // still the same condition: nothing new to say

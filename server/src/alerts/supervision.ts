@@ -9,7 +9,7 @@ import { type Actor, type Clock, DEVICE_PROFILES, type DeviceType } from '@carec
 import type { TimerHandler } from '../scheduler/timer-runner';
 import { newId } from '../storage/ids';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
-import { announceDeviceStatus, raiseAlert, transitionAlert } from './alert.changes';
+import { announceDeviceStatus, raiseAlert, recoverAlert } from './alert.changes';
 import { deviceSubject } from './alert.rules';
 
 export const SUPERVISION_TIMER = 'supervision.silent';
@@ -56,17 +56,7 @@ export async function onlineChanged(
   const subject = deviceSubject(device.id);
   const active = await tx.alerts.findActive(subject, 'device_offline');
   if (online) {
-    if (active) {
-      await transitionAlert(tx, {
-        alertId: active.id,
-        from: active.state,
-        to: 'resolved',
-        at,
-        actor: ACTOR,
-        outcome: 'device_recovered',
-        note: why,
-      });
-    }
+    if (active) await recoverAlert(tx, active, { at, actor: ACTOR, note: why });
     return;
   }
   if (active) return;

@@ -87,6 +87,19 @@ async function sos(store: StateStore, clock: FakeClock, w: World, severity: Seve
   );
 }
 
+/** Someone acknowledges the alert (claims it). */
+async function claim(alertId: string, by: { id: string; displayName: string }): Promise<void> {
+  await t.store.transaction((tx) =>
+    transitionAlert(tx, {
+      alertId,
+      from: 'open',
+      to: 'acknowledged',
+      at: t.clock.iso(),
+      actor: { type: 'user', id: by.id, name: by.displayName },
+    }),
+  );
+}
+
 /** Each page on the alert's timeline: [seconds after T0, ring, reminder, usernames paged]. */
 async function pages(store: StateStore, alertId: string) {
   const users = new Map<string, string>();
@@ -171,15 +184,7 @@ describe('escalation ladder', () => {
     const alert = await sos(t.store, t.clock, w);
     await consume();
     await at(t.clock, runner, 30);
-    await t.store.transaction((tx) =>
-      transitionAlert(tx, {
-        alertId: alert.id,
-        from: 'open',
-        to: 'acknowledged',
-        at: t.clock.iso(),
-        actor: { type: 'user', id: zhou.id, name: zhou.displayName },
-      }),
-    );
+    await claim(alert.id, zhou);
     await consume();
     expect(await t.store.timers.get(escalationKey(alert.id))).toBeNull();
     expect(await at(t.clock, runner, 600)).toBe(0);
@@ -237,15 +242,7 @@ describe('escalation ladder', () => {
     const { zhou } = await people(t.store, w);
     const { consume } = ladderOn(t.store, t.clock);
     const alert = await sos(t.store, t.clock, w);
-    await t.store.transaction((tx) =>
-      transitionAlert(tx, {
-        alertId: alert.id,
-        from: 'open',
-        to: 'acknowledged',
-        at: t.clock.iso(),
-        actor: { type: 'user', id: zhou.id, name: zhou.displayName },
-      }),
-    );
+    await claim(alert.id, zhou);
     await consume();
     expect(await pages(t.store, alert.id)).toEqual([]);
     expect(await t.store.timers.get(escalationKey(alert.id))).toBeNull();

@@ -4,75 +4,29 @@
  * by the next activity; a value outside the range for five minutes, never a single outlier;
  * nothing while the resident is away.
  */
-import type { DeviceEvent, EventKind } from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ALERT_ENGINE_CONSUMER, AlertEngine } from '../alerts/alert.engine';
-import { TimerRunner } from '../scheduler/timer-runner';
-import {
-  createTestDb,
-  deviceEvent,
-  type FakeClock,
-  fakeClock,
-  seedWorld,
-  type TestDb,
-  type World,
-} from '../testing/fixtures';
-import { CARE_RULE_TIMERS, CareRuleSet } from './care-rules';
+import { type RulesHarness, rulesHarness } from '../testing/care-rules';
 import { wakingMinutesBetween } from './day-rules';
 
-let t: TestDb;
-let w: World;
-let clock: FakeClock;
-let engine: AlertEngine;
-let runner: TimerRunner;
-let offset = 0;
+let h: RulesHarness;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** 08:00 on a Monday morning in Shanghai. */
 const MORNING = Date.parse('2026-11-30T00:00:00Z');
 
 beforeEach(async () => {
-  t = createTestDb();
-  clock = fakeClock(MORNING);
-  w = await seedWorld(t.store, clock);
-  const rules = new CareRuleSet({ clock });
-  engine = new AlertEngine({ store: t.store, clock, logger: t.logger, careRules: rules });
-  runner = new TimerRunner({
-    store: t.store,
-    clock,
-    logger: t.logger,
-    handlers: Object.fromEntries(CARE_RULE_TIMERS.map((kind) => [kind, rules])),
-  });
-  offset = 0;
-  for (const [id, type, placement] of [
+  h = await rulesHarness(MORNING, [
     ['pir', 'presence_sensor', 'living_room'],
     ['bed', 'bed_sensor', 'bedroom'],
-  ] as const) {
-    await t.store.devices.create({ id, siteId: w.siteA, residentId: w.resA.id, type, secretHash: 'h' }, clock.iso());
-    await t.store.devices.setPlacement(id, placement);
-  }
+  ]);
 });
-afterEach(() => t.close());
+afterEach(() => h.t.close());
 
-async function send(deviceId: string, kind: EventKind, data: Record<string, unknown>): Promise<void> {
-  const event = deviceEvent(
-    kind,
-    { deviceId, siteId: w.siteA, residentId: w.resA.id },
-    {
-      ts: clock.iso(),
-      data: data as never,
-    },
-  ) as DeviceEvent;
-  const after = await t.store.offsets.get('journal', ALERT_ENGINE_CONSUMER, 0);
-  await engine.handle(0, [{ partition: 0, offset: ++offset, event }], after);
-}
+const send = (deviceId: string, kind: Parameters<RulesHarness['send']>[1], data: Record<string, unknown>) =>
+  h.send(deviceId, kind, data);
+const later = (ms: number) => h.later(ms);
 
-async function later(ms: number): Promise<number> {
-  clock.advance(ms);
-  return runner.fireDue();
-}
-
-const alertsOf = async (kind: string) => (await t.store.alerts.list({ limit: 50 })).filter((a) => a.kind === kind);
+const alertsOf = async (kind: string) => (await h.t.store.alerts.list({ limit: 50 })).filter((a) => a.kind === kind);
 
 describe('inactivity', () => {
   it('raises after four waking hours without activity, not a minute before, and the next activity clears it', async () => {
@@ -82,16 +36,16 @@ describe('inactivity', () => {
     await later(MINUTE);
     const [alert] = await alertsOf('inactivity');
     expect(alert).toMatchObject({ severity: 'high', state: 'open', category: 'care' });
-    expect((await t.store.alertStream.timeline(alert!.id))[0]?.note).toBe('no activity since 08:00');
+    expect((await h.t.store.alertStream.timeline(alert!.id))[0]?.note).toBe('no activity since 08:00');
     await later(2 * HOUR);
     expect(await alertsOf('inactivity')).toHaveLength(1);
 
     await send('bed', 'bed', { occupied: true });
-    expect(await t.store.alerts.get(alert!.id)).toMatchObject({ state: 'resolved', note: 'activity again at 14:00' });
+    expect(await h.t.store.alerts.get(alert!.id)).toMatchObject({ state: 'resolved', note: 'activity again at 14:00' });
   });
 
   it('does not count the night: quiet from 20:00 is an alert at 11:00, after four waking hours', async () => {
-    clock.advance(12 * HOUR); // 20:00
+    h.clock.advance(12 * HOUR); // 20:00
     await send('pir', 'presence', { present: true });
     // 20:00–22:00 is two waking hours; 22:00–07:00 is night; two more waking hours end at 09:00.
     await later(13 * HOUR - MINUTE); // 08:59
@@ -114,7 +68,12 @@ describe('inactivity', () => {
   });
 
   it('watches nobody away or in hospital', async () => {
-    await t.store.residents.setCare(w.resA.id, { wanderingRisk: false, livesAlone: true, presence: 'away', rules: {} });
+    await h.t.store.residents.setCare(h.w.resA.id, {
+      wanderingRisk: false,
+      livesAlone: true,
+      presence: 'away',
+      rules: {},
+    });
     await send('pir', 'presence', { present: true });
     await later(24 * HOUR);
     expect(await alertsOf('inactivity')).toEqual([]);
@@ -124,25 +83,25 @@ describe('inactivity', () => {
 describe('vitals', () => {
   it('raises when a value stays outside its range for five minutes, and not for one outlier', async () => {
     await send('bed', 'vitals', { heartRate: 140 });
-    clock.advance(MINUTE);
+    h.clock.advance(MINUTE);
     await send('bed', 'vitals', { heartRate: 72 }); // back in range: that outlier is over
     expect(await later(10 * MINUTE)).toBe(0);
     expect(await alertsOf('vitals')).toEqual([]);
 
     await send('bed', 'vitals', { spo2: 86, heartRate: 75 });
-    clock.advance(2 * MINUTE);
+    h.clock.advance(2 * MINUTE);
     await send('bed', 'vitals', { spo2: 85 });
     expect(await later(3 * MINUTE - 1)).toBe(0);
     expect(await later(1)).toBe(1);
     const [alert] = await alertsOf('vitals');
     expect(alert).toMatchObject({ severity: 'high', state: 'open' });
-    expect((await t.store.alertStream.timeline(alert!.id))[0]?.note).toBe(
+    expect((await h.t.store.alertStream.timeline(alert!.id))[0]?.note).toBe(
       'SpO2 86 % (at least 90 %) since 08:11, for 5 min',
     );
   });
 
   it("uses the resident's own range", async () => {
-    await t.store.residents.setCare(w.resA.id, {
+    await h.t.store.residents.setCare(h.w.resA.id, {
       wanderingRisk: false,
       livesAlone: false,
       presence: 'home',

@@ -13,6 +13,15 @@ import { apiDevice, DeviceFlags } from '../../devices/device-flags';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
+/** What a change to one device answers. */
+const oneDevice = {
+  200: DeviceResponseSchema,
+  400: ErrorResponseSchema,
+  401: ErrorResponseSchema,
+  403: ErrorResponseSchema,
+  404: ErrorResponseSchema,
+};
+
 export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.addHook('preHandler', makeRequireUser(deps.auth));
   // `AppDeps` has no clock yet: a person's clearing is stamped with the wall clock.
@@ -45,13 +54,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
         tags: ['devices'],
         summary: 'Clear the flag the gateway set on a device (it flooded); staff of its site, supervisors, admins',
         params: DeviceIdParamsSchema,
-        response: {
-          200: DeviceResponseSchema,
-          400: ErrorResponseSchema,
-          401: ErrorResponseSchema,
-          403: ErrorResponseSchema,
-          404: ErrorResponseSchema,
-        },
+        response: oneDevice,
       },
     },
     async (req) => ({ device: await flags.clearAs(userOf(req), req.params.id) }),
@@ -71,13 +74,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
               ? 'Disable a device: refused at its next connect and its next message, on every gateway; supervisors, admins'
               : 'Enable a disabled device again; supervisors, admins',
           params: DeviceIdParamsSchema,
-          response: {
-            200: DeviceResponseSchema,
-            400: ErrorResponseSchema,
-            401: ErrorResponseSchema,
-            403: ErrorResponseSchema,
-            404: ErrorResponseSchema,
-          },
+          response: oneDevice,
         },
       },
       async (req) => ({ device: await admin.setEnabledAs(userOf(req), req.params.id, enabled) }),
