@@ -1,4 +1,11 @@
-import { type Alert, CareCircleError, type ErrorCode } from '@carecircle/protocol';
+import {
+  ALERT_STATES,
+  type Alert,
+  type AlertState,
+  CareCircleError,
+  canTransition,
+  type ErrorCode,
+} from '@carecircle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestDb,
@@ -191,4 +198,54 @@ describe('AlertService', () => {
     expect(await t.store.alertLog.head(0)).toBe(head);
     expect(query("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'alert.%'")).toEqual([{ n: 0 }]);
   });
+});
+
+describe('every transition, legal and illegal', () => {
+  type Action = 'acknowledge' | 'enRoute' | 'onScene' | 'resolve';
+  const target: Record<Action, AlertState> = {
+    acknowledge: 'acknowledged',
+    enRoute: 'en_route',
+    onScene: 'on_scene',
+    resolve: 'resolved',
+  };
+  /** Paths from open to each state, as the API (or, for cancelled, the device) takes them. */
+  const path: Record<AlertState, Action[]> = {
+    open: [],
+    acknowledged: ['acknowledge'],
+    en_route: ['acknowledge', 'enRoute'],
+    on_scene: ['acknowledge', 'onScene'],
+    resolved: ['resolve'],
+    cancelled: [],
+  };
+  const act = (a: Action, id: string) =>
+    a === 'resolve' ? service.resolve(users.staffA, id, 'test', 'drill') : service[a](users.staffA, id);
+
+  for (const from of ALERT_STATES) {
+    for (const action of Object.keys(target) as Action[]) {
+      const to = target[action];
+      const legal = canTransition(from, to);
+      it(`${from} → ${to}: ${legal ? 'allowed, on the timeline' : 'refused with ERR_ALERT_TRANSITION, nothing changed'}`, async () => {
+        for (const step of path[from]) await act(step, alertA.id);
+        if (from === 'cancelled') {
+          await t.store.alerts.transition(alertA.id, 'open', 'cancelled', t.clock.iso(), {
+            outcome: 'cancelled_by_resident',
+          });
+        }
+        expect(await stateOf(alertA.id)).toBe(from);
+        const before = (await timelineOf(alertA.id)).length;
+        if (legal) {
+          expect((await act(action, alertA.id)).state).toBe(to);
+          expect((await timelineOf(alertA.id)).at(-1)).toMatchObject({
+            action: 'transition',
+            fromState: from,
+            toState: to,
+          });
+        } else {
+          expect(await codeOf(() => act(action, alertA.id))).toBe('ERR_ALERT_TRANSITION');
+          expect(await stateOf(alertA.id)).toBe(from);
+          expect(await timelineOf(alertA.id)).toHaveLength(before);
+        }
+      });
+    }
+  }
 });
