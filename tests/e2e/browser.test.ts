@@ -106,6 +106,15 @@ describe('staff dashboard in Chromium', () => {
     expect(alertId).toMatch(/^alt_/);
     await expect.poll(() => item.textContent()).toContain('王秀英');
 
+    // Nobody had claimed it: ring 1 (the site's staff) was paged, and the timeline says whom.
+    await item.locator('.alert-item__summary').click();
+    const paged = item.locator('[data-testid="timeline-page"][data-ring="1"]');
+    await paged.waitFor();
+    expect(await paged.textContent()).toContain(`Ring 1: ${world.staffA.username}`);
+    if (process.env.SCREENSHOT_DIR) {
+      await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'timeline-paged.png'), fullPage: true });
+    }
+
     await item.getByTestId('alert-ack').click();
     await item.and(page.locator('[data-state="acknowledged"]')).waitFor();
 
