@@ -106,6 +106,18 @@ describe('staff dashboard in Chromium', () => {
     expect(alertId).toMatch(/^alt_/);
     await expect.poll(() => item.textContent()).toContain('王秀英');
 
+    // Unclaimed and critical: it takes over the page, sounds, and the tab's title says so.
+    const takeover = page.getByTestId('takeover');
+    await takeover.and(page.locator(`[data-alert-id="${alertId}"]`)).waitFor();
+    expect(await takeover.getAttribute('data-sound')).toBe('on');
+    await expect.poll(() => page.title()).toMatch(/^\(1\) Unclaimed alarm — /);
+    await page.getByTestId('takeover-mute').click();
+    expect(await takeover.getAttribute('data-sound')).toBe('muted');
+    expect(await takeover.isVisible()).toBe(true); // muting the sound never hides it
+    if (process.env.SCREENSHOT_DIR) {
+      await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'takeover.png'), fullPage: true });
+    }
+
     // Nobody had claimed it: ring 1 (the site's staff) was paged, and the timeline says whom.
     await item.locator('.alert-item__summary').click();
     const paged = item.locator('[data-testid="timeline-page"][data-ring="1"]');
@@ -117,6 +129,9 @@ describe('staff dashboard in Chromium', () => {
 
     await item.getByTestId('alert-ack').click();
     await item.and(page.locator('[data-state="acknowledged"]')).waitFor();
+    // Claimed: the takeover and the title give way.
+    await takeover.waitFor({ state: 'detached' });
+    await expect.poll(() => page.title()).not.toMatch(/Unclaimed alarm/);
 
     await item.getByTestId('alert-resolve').click();
     await page.getByTestId('resolve-outcome').selectOption('false_alarm');

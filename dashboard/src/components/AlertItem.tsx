@@ -2,10 +2,12 @@
  * One active alert: what, who, where, how severe, its state, how often, since when; the actions
  * its state allows; and, on request, its timeline.
  */
+
 import type { Alert } from '@carecircle/protocol';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorMessage } from '../api/errorMessage';
+import { urgencyOf } from '../state/alertOrder';
 import { AlertTimeline } from './AlertTimeline';
 import { alertSubject } from './alertSubject';
 import { Icon } from './Icon';
@@ -40,7 +42,13 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
     }
   }
 
-  const classes = ['alert-item', `alert-item--${alert.severity}`, `alert-item--${alert.state}`];
+  const urgency = urgencyOf(alert, now);
+  const classes = [
+    'alert-item',
+    `alert-item--${alert.severity}`,
+    `alert-item--${alert.state}`,
+    `alert-item--${urgency}`,
+  ];
   if (highlighted) classes.push('alert-item--new');
 
   return (
@@ -51,6 +59,7 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
       data-kind={alert.kind}
       data-state={alert.state}
       data-severity={alert.severity}
+      data-urgency={urgency}
     >
       <div className="alert-item__row">
         <button
@@ -78,6 +87,9 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
               <span className="alert-item__claimed">{t('queue.claimedBy', { name: alert.acknowledgedBy.name })}</span>
             )}
             <TimeStamp iso={alert.raisedAt} now={now} timeZone={timeZone} />
+            {alert.ring !== null && alert.state === 'open' && (
+              <span className="alert-item__ring">{t('takeover.ring', { ring: alert.ring })}</span>
+            )}
           </span>
           <span className="alert-item__more">
             <Icon name="chevron" className="alert-item__chevron" />

@@ -29,7 +29,8 @@ export function AlertQueue({
   canAct,
 }: Props) {
   const { t } = useTranslation();
-  const now = useNow(15_000);
+  // Every second: ages count up, and an unclaimed alert turns amber, then red, on time.
+  const now = useNow(1000);
   return (
     <section className="panel queue" aria-labelledby="queue-title" data-testid="alert-queue" id="alert-queue">
       <header className="panel__header">

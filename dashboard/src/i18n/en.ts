@@ -134,6 +134,15 @@ export const en = {
     cancel: 'Cancel',
     failed: 'Could not resolve: {{message}}',
   },
+  takeover: {
+    tabTitle: 'Unclaimed alarm',
+    unclaimedFor: 'Nobody has claimed it for {{time}}',
+    ring: 'ring {{ring}} paged',
+    more: '{{count}} more waiting',
+    claim: 'Claim it',
+    mute: 'Mute the sound for 5 min',
+    unmute: 'Sound on',
+  },
   timeline: {
     title: 'Timeline',
     loading: 'Loading the timeline…',

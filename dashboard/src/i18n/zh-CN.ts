@@ -121,6 +121,15 @@ export const zhCN: Messages = {
     cancel: '取消',
     failed: '提交失败：{{message}}',
   },
+  takeover: {
+    tabTitle: '有告警无人认领',
+    unclaimedFor: '已 {{time}} 无人认领',
+    ring: '已呼叫第 {{ring}} 级',
+    more: '另有 {{count}} 条等待中',
+    claim: '认领',
+    mute: '静音 5 分钟',
+    unmute: '恢复声音',
+  },
   timeline: {
     title: '时间线',
     loading: '正在加载时间线…',

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
 import { errorMessage } from '../api/errorMessage';
+import { AlarmTakeover } from '../components/AlarmTakeover';
 import { AlertQueue } from '../components/AlertQueue';
 import { AppHeader } from '../components/AppHeader';
 import { ResidentBoard } from '../components/ResidentBoard';
@@ -62,6 +63,7 @@ function SiteBoard({ me, siteId, site, onSiteChange, onSignOut }: SiteBoardProps
             </button>
           </div>
         )}
+        <AlarmTakeover alerts={board.alerts} canAct={me.user.role !== 'family'} onAcknowledge={board.acknowledge} />
         <AlertQueue
           alerts={board.alerts}
           highlighted={board.state.highlighted}
