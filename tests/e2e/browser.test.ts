@@ -117,6 +117,14 @@ describe('staff dashboard in Chromium', () => {
     if (process.env.SCREENSHOT_DIR) {
       await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'takeover.png'), fullPage: true });
     }
+    // On a 360 px phone it still fits, nothing scrolls sideways.
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.getByTestId('takeover-claim').isVisible()).toBe(true);
+    if (process.env.SCREENSHOT_DIR) {
+      await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'takeover-phone.png'), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     // Nobody had claimed it: ring 1 (the site's staff) was paged, and the timeline says whom.
     await item.locator('.alert-item__summary').click();
