@@ -117,3 +117,14 @@ export const SiteLaddersSchema = Type.Object(
   { additionalProperties: false },
 );
 export type SiteLadders = Static<typeof SiteLaddersSchema>;
+
+/** A staff member's weekly shift, in the site's zone: crossing midnight when it ends before it starts. */
+export const DutyShiftSchema = Type.Object(
+  { weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: WallClockSchema, end: WallClockSchema },
+  { additionalProperties: false },
+);
+export const DutyShiftsSchema = Type.Object(
+  { shifts: Type.Array(DutyShiftSchema, { maxItems: 21 }) },
+  { additionalProperties: false },
+);
+export type DutyShifts = Static<typeof DutyShiftsSchema>;

@@ -119,7 +119,7 @@ describe('staff dashboard in Chromium', () => {
     }
     // On a 360 px phone it still fits, nothing scrolls sideways.
     await page.setViewportSize({ width: 360, height: 740 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(360);
     expect(await page.getByTestId('takeover-claim').isVisible()).toBe(true);
     if (process.env.SCREENSHOT_DIR) {
       await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'takeover-phone.png'), fullPage: true });

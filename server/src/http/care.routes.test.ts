@@ -117,6 +117,40 @@ describe('resident care profile', () => {
   });
 });
 
+describe('duty shifts', () => {
+  it('a supervisor sets a staff member’s week; the staff member reads it; others may not change it', async () => {
+    const url = `/users/${t.users.staffA.id}/shifts`;
+    const week = {
+      shifts: [
+        { weekday: 1, start: '22:00', end: '06:00' },
+        { weekday: 7, start: '08:00', end: '16:00' },
+      ],
+    };
+    const res = await putAs('super', url, week);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      shifts: [
+        { weekday: 1, start: '22:00', end: '06:00' },
+        { weekday: 7, start: '08:00', end: '16:00' },
+      ],
+    });
+    expect(await t.store.users.shiftsOf(t.users.staffA.id)).toEqual([
+      { weekday: 1, start: 22 * 60, end: 6 * 60 },
+      { weekday: 7, start: 8 * 60, end: 16 * 60 },
+    ]);
+    expect((await getAs(t, 'staff-a', url)).json()).toEqual(week);
+    expect((await putAs('staff-a', url, { shifts: [] })).statusCode).toBe(403);
+    expect((await getAs(t, 'staff-b', url)).statusCode).toBe(404);
+    expect((await putAs('super', url, { shifts: [{ weekday: 8, start: '22:00', end: '06:00' }] })).statusCode).toBe(
+      400,
+    );
+    expect((await putAs('super', url, { shifts: [{ weekday: 1, start: '22:00', end: '22:00' }] })).statusCode).toBe(
+      400,
+    );
+    expect(await audited('user.shifts')).toHaveLength(1);
+  });
+});
+
 describe('device placement', () => {
   it('says where a device is, audited; refuses unknown places and devices out of sight', async () => {
     const res = await putAs('staff-a', '/devices/door-x/placement', { placement: 'exit_door' });

@@ -10,6 +10,7 @@ import {
   type CareRulesPatch,
   DEFAULT_CARE_RULES,
   type Device,
+  type DutyShifts,
   effectiveRules,
   type LadderSetting,
   type Placement,
@@ -24,7 +25,7 @@ import { canSee, scopeOf } from '../auth/scope';
 import { apiDevice } from '../devices/device-flags';
 import { checkLadderOrder, DEFAULT_LADDERS, settingOf } from '../escalation/ladders';
 import type { StateStore } from '../storage/ports';
-import { isTimeZone } from '../time/site-time';
+import { formatClock, isTimeZone, parseClock } from '../time/site-time';
 
 const SITE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor']);
 const CARE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor', 'staff']);
@@ -125,6 +126,44 @@ export class CareSettings {
       await tx.audit.record(this.deps.now(), actorOf(user), 'resident.care', residentId, { care });
     });
     return this.residentCare(user, residentId);
+  }
+
+  /** A staff member's shifts, as people write them; supervisors and admins, or the person. */
+  async shifts(user: User, userId: string): Promise<DutyShifts> {
+    const staff = await this.visibleStaff(user, userId, false);
+    const shifts = await this.deps.store.users.shiftsOf(staff.id);
+    return {
+      shifts: shifts.map((s) => ({ weekday: s.weekday, start: formatClock(s.start), end: formatClock(s.end) })),
+    };
+  }
+
+  async setShifts(user: User, userId: string, body: DutyShifts): Promise<DutyShifts> {
+    const staff = await this.visibleStaff(user, userId, true);
+    const shifts = body.shifts.map((s) => ({
+      weekday: s.weekday,
+      start: parseClock(s.start) ?? 0,
+      end: parseClock(s.end) ?? 0,
+    }));
+    if (shifts.some((s) => s.start === s.end))
+      throw new CareCircleError('ERR_VALIDATION', 'a shift must not end when it starts');
+    await this.deps.store.transaction(async (tx) => {
+      await tx.users.setShifts(staff.id, shifts);
+      await tx.audit.record(this.deps.now(), actorOf(user), 'user.shifts', staff.id, { shifts: shifts.length });
+    });
+    return this.shifts(user, userId);
+  }
+
+  /** Staff of a site the caller sees; only supervisors and admins change shifts, staff may read their own. */
+  private async visibleStaff(user: User, userId: string, changing: boolean): Promise<User> {
+    const staff = await this.deps.store.users.get(userId);
+    if (staff?.role !== 'staff') throw new CareCircleError('ERR_NOT_FOUND', `no staff member ${userId}`);
+    const sees = staff.siteId !== null && canSee(scopeOf(user), { siteId: staff.siteId, residentId: null });
+    if (!(sees || staff.id === user.id)) {
+      throw new CareCircleError('ERR_NOT_FOUND', `no staff member ${userId}`);
+    }
+    const may = SITE_ROLES.has(user.role) || (!changing && staff.id === user.id);
+    if (!may) throw new CareCircleError('ERR_FORBIDDEN', 'only supervisors and admins manage shifts');
+    return staff;
   }
 
   async placeDevice(user: User, deviceId: string, placement: Placement | null): Promise<Device> {

@@ -3,6 +3,7 @@ import {
   CareRulesSchema,
   DeviceIdParamsSchema,
   DeviceResponseSchema,
+  DutyShiftsSchema,
   ErrorResponseSchema,
   LadderSchema,
   PlacementSchema,
@@ -126,6 +127,33 @@ export const careRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       },
     },
     async (req) => settings.setResidentCare(userOf(req), req.params.id, req.body),
+  );
+
+  app.get(
+    '/users/:id/shifts',
+    {
+      schema: {
+        tags: ['care'],
+        summary: "A staff member's weekly duty shifts (site zone): who ring 1 of the ladder pages",
+        params: Id,
+        response: { 200: DutyShiftsSchema, ...errors },
+      },
+    },
+    async (req) => settings.shifts(userOf(req), req.params.id),
+  );
+
+  app.put(
+    '/users/:id/shifts',
+    {
+      schema: {
+        tags: ['care'],
+        summary: "Replace a staff member's weekly shifts, e.g. Monday night 22:00–06:00. Supervisors, admins",
+        params: Id,
+        body: DutyShiftsSchema,
+        response: { 200: DutyShiftsSchema, ...errors },
+      },
+    },
+    async (req) => settings.setShifts(userOf(req), req.params.id, req.body),
   );
 
   app.put(
