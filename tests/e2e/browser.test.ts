@@ -173,6 +173,31 @@ describe('staff dashboard in Chromium', () => {
     await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     expect(await page.getByTestId('logout').textContent()).toMatch(/[\u4e00-\u9fff]/);
+
+    // The takeover and the timeline's page speak Chinese too.
+    await sendSos(platform.mqttUrl, world.device, 'browser-sos-zh');
+    const takeover = page.getByTestId('takeover');
+    await takeover.waitFor();
+    expect(await page.getByTestId('takeover-claim').textContent()).toBe('认领');
+    await expect.poll(() => page.title()).toMatch(/^\(1\) 有告警无人认领 — /);
+    const item = page.locator('[data-testid="alert-item"][data-state="open"]');
+    await item.locator('.alert-item__summary').click();
+    const paged = item.locator('[data-testid="timeline-page"][data-ring="1"]');
+    await paged.waitFor();
+    expect(await paged.textContent()).toContain('第 1 级');
+    for (const [width, height, name] of [
+      [1280, 720, 'zh-takeover.png'],
+      [360, 740, 'zh-takeover-phone.png'],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      if (process.env.SCREENSHOT_DIR) {
+        await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, name), fullPage: true });
+      }
+      expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(width);
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.getByTestId('takeover-claim').click();
+    await takeover.waitFor({ state: 'detached' });
   });
 
   it('opens in Chinese for a browser that prefers Chinese', async () => {
