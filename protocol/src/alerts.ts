@@ -112,6 +112,41 @@ export const PageSchema = Type.Object({
 });
 export type Page = Static<typeof PageSchema>;
 
+/**
+ * What a care rule saw, as data, so each screen says it in its reader's language (the entry's
+ * `note` says the same in English for logs and the CLI):
+ * `bed_empty` / `exit_door_opened` / `activity_again` at `at`; `not_back_inside` (wandering) and
+ * `not_back_in_bed` within `minutes`; `no_activity` since `at` for `minutes` of waking time;
+ * `vital_outside`: `vital` at `value`, outside `min`–`max` (a null bound: none), since `at` for `minutes`.
+ */
+export const ALERT_FACTS = [
+  'bed_empty',
+  'exit_door_opened',
+  'not_back_inside',
+  'not_back_in_bed',
+  'no_activity',
+  'activity_again',
+  'vital_outside',
+] as const;
+export const VITAL_SIGNS = ['heart_rate', 'breathing_rate', 'spo2'] as const;
+export type VitalSign = (typeof VITAL_SIGNS)[number];
+
+export const AlertFactSchema = Type.Object({
+  what: Type.Enum(ALERT_FACTS),
+  at: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+  minutes: Type.Union([Type.Number(), Type.Null()]),
+  vital: Type.Union([Type.Enum(VITAL_SIGNS), Type.Null()]),
+  value: Type.Union([Type.Number(), Type.Null()]),
+  min: Type.Union([Type.Number(), Type.Null()]),
+  max: Type.Union([Type.Number(), Type.Null()]),
+});
+export type AlertFact = Static<typeof AlertFactSchema>;
+
+/** A fact with only what it says; the rest null. */
+export function fact(what: AlertFact['what'], parts: Partial<Omit<AlertFact, 'what'>> = {}): AlertFact {
+  return { what, at: null, minutes: null, vital: null, value: null, min: null, max: null, ...parts };
+}
+
 /** One entry of an alert's timeline: every transition is timestamped and attributed. */
 export const AlertTimelineEntrySchema = Type.Object({
   seq: Type.Integer(),
@@ -125,5 +160,7 @@ export const AlertTimelineEntrySchema = Type.Object({
   note: Type.Union([Type.String(), Type.Null()]),
   /** Set on `paged` entries. */
   page: Type.Union([PageSchema, Type.Null()]),
+  /** Set where a care rule raised or closed it: what it saw. */
+  facts: Type.Union([Type.Array(AlertFactSchema), Type.Null()]),
 });
 export type AlertTimelineEntry = Static<typeof AlertTimelineEntrySchema>;

@@ -4,7 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { AlertKindSchema, AlertSchema, AlertStateSchema, AlertTimelineEntrySchema, OutcomeSchema } from './alerts';
-import { PlacementSchema } from './care';
+import { PlacementSchema, RESIDENT_PRESENCE } from './care';
 import { DEVICE_TYPES } from './devices';
 import { ISO_TIMESTAMP } from './events';
 import { DEVICE_FLAG_REASONS } from './ports';
@@ -51,9 +51,14 @@ export type LoginResponse = Static<typeof LoginResponseSchema>;
 
 export const AlertListQuerySchema = Type.Object(
   {
-    state: Type.Optional(Type.Union([AlertStateSchema, Type.Literal('active')])),
+    /** `active`: open to on scene; `closed`: resolved or cancelled, newest closed first. */
+    state: Type.Optional(Type.Union([AlertStateSchema, Type.Literal('active'), Type.Literal('closed')])),
     site: Type.Optional(Type.String({ maxLength: 64 })),
     kind: Type.Optional(AlertKindSchema),
+    /** Care alerts (a person) or technical ones (a device). */
+    category: Type.Optional(Type.Union([Type.Literal('care'), Type.Literal('technical')])),
+    /** Closed (resolved or cancelled) at or after this instant: today's history, say. */
+    closedFrom: Type.Optional(ISO_TIMESTAMP),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
   },
   { additionalProperties: false },
@@ -101,6 +106,9 @@ export const ResidentSchema = Type.Object({
   status: Type.Enum(RESIDENT_STATUSES),
   activeAlerts: Type.Integer({ minimum: 0 }),
   deviceCount: Type.Integer({ minimum: 0 }),
+  /** From the care profile: away or in hospital pauses the home rules; at risk of wandering. */
+  presence: Type.Enum(RESIDENT_PRESENCE),
+  wanderingRisk: Type.Boolean(),
 });
 export type Resident = Static<typeof ResidentSchema>;
 
@@ -118,6 +126,24 @@ export const SiteSchema = Type.Object({
   tz: Type.String(),
 });
 export type Site = Static<typeof SiteSchema>;
+
+/**
+ * What a supervisor sees of every site at once (`GET /api/v1/sites/overview`): how many alerts
+ * are active there, care and technical apart, and how many critical ones nobody has claimed.
+ */
+export const SiteOverviewSchema = Type.Object({
+  site: SiteSchema,
+  /** Active care alerts (a person) and technical ones (a device). */
+  care: Type.Integer({ minimum: 0 }),
+  technical: Type.Integer({ minimum: 0 }),
+  /** Active critical alerts still open (nobody claimed them). */
+  unclaimedCritical: Type.Integer({ minimum: 0 }),
+  /** When the oldest still-open alert of any severity was raised; null when none is open. */
+  oldestOpenAt: Type.Union([ISO_TIMESTAMP, Type.Null()]),
+});
+export type SiteOverview = Static<typeof SiteOverviewSchema>;
+export const SiteOverviewResponseSchema = Type.Object({ sites: Type.Array(SiteOverviewSchema) });
+export type SiteOverviewResponse = Static<typeof SiteOverviewResponseSchema>;
 
 export const MeResponseSchema = Type.Object({ user: UserSchema, sites: Type.Array(SiteSchema) });
 export type MeResponse = Static<typeof MeResponseSchema>;

@@ -128,3 +128,15 @@ export const DutyShiftsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type DutyShifts = Static<typeof DutyShiftsSchema>;
+
+/** A site's rule settings as the API answers them: the defaults, the site's own, what is in force. */
+export const SiteRulesViewSchema = Type.Object({
+  defaults: CareRulesSchema,
+  site: CareRulesPatchSchema,
+  effective: CareRulesSchema,
+});
+export type SiteRulesView = Static<typeof SiteRulesViewSchema>;
+
+/** A resident's care profile and the rules in force for them (defaults, then site, then own). */
+export const ResidentCareViewSchema = Type.Object({ care: ResidentCareSchema, effective: CareRulesSchema });
+export type ResidentCareView = Static<typeof ResidentCareViewSchema>;

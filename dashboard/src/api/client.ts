@@ -7,11 +7,16 @@ import type {
   AlertDetailResponse,
   AlertListResponse,
   AlertResponse,
+  DeviceListResponse,
   LoginRequest,
   LoginResponse,
   MeResponse,
+  ResidentCare,
+  ResidentCareView,
   ResidentListResponse,
   ResolveBody,
+  SiteOverviewResponse,
+  SiteRulesView,
 } from '@carecircle/protocol';
 import { API_PREFIX } from '@carecircle/protocol';
 
@@ -34,10 +39,21 @@ export interface ApiClient {
   logout(): Promise<void>;
   me(): Promise<MeResponse>;
   residents(siteId: string): Promise<ResidentListResponse>;
-  activeAlerts(siteId: string): Promise<AlertListResponse>;
+  /** Active alerts of one site, or (null) of every site the caller may see. */
+  activeAlerts(siteId: string | null): Promise<AlertListResponse>;
+  /** Alerts of a site resolved or cancelled since `from` (ISO), newest first. */
+  closedAlerts(siteId: string, from: string): Promise<AlertListResponse>;
   alert(alertId: string): Promise<AlertDetailResponse>;
   acknowledge(alertId: string, note?: string): Promise<AlertResponse>;
+  enRoute(alertId: string, note?: string): Promise<AlertResponse>;
+  onScene(alertId: string, note?: string): Promise<AlertResponse>;
   resolve(alertId: string, body: ResolveBody): Promise<AlertResponse>;
+  /** Devices of one site, or (null) of every site the caller may see. */
+  devices(siteId: string | null): Promise<DeviceListResponse>;
+  sitesOverview(): Promise<SiteOverviewResponse>;
+  siteRules(siteId: string): Promise<SiteRulesView>;
+  residentCare(residentId: string): Promise<ResidentCareView>;
+  setResidentCare(residentId: string, care: ResidentCare): Promise<ResidentCareView>;
 }
 
 export interface ApiClientOptions {
@@ -49,7 +65,7 @@ export interface ApiClientOptions {
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 
-  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       response = await doFetch(`${API_PREFIX}${path}`, {
@@ -79,10 +95,20 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     me: () => request('GET', '/auth/me'),
     residents: (siteId) => request('GET', `/residents?site=${id(siteId)}`),
-    activeAlerts: (siteId) => request('GET', `/alerts?state=active&site=${id(siteId)}`),
+    activeAlerts: (siteId) =>
+      request('GET', `/alerts?state=active&limit=500${siteId === null ? '' : `&site=${id(siteId)}`}`),
+    closedAlerts: (siteId, from) =>
+      request('GET', `/alerts?state=closed&limit=200&site=${id(siteId)}&closedFrom=${id(from)}`),
     alert: (alertId) => request('GET', `/alerts/${id(alertId)}`),
     acknowledge: (alertId, note) => request('POST', `/alerts/${id(alertId)}/ack`, note ? { note } : {}),
+    enRoute: (alertId, note) => request('POST', `/alerts/${id(alertId)}/en-route`, note ? { note } : {}),
+    onScene: (alertId, note) => request('POST', `/alerts/${id(alertId)}/on-scene`, note ? { note } : {}),
     resolve: (alertId, body) => request('POST', `/alerts/${id(alertId)}/resolve`, body),
+    devices: (siteId) => request('GET', siteId === null ? '/devices' : `/devices?site=${id(siteId)}`),
+    sitesOverview: () => request('GET', '/sites/overview'),
+    siteRules: (siteId) => request('GET', `/sites/${id(siteId)}/rules`),
+    residentCare: (residentId) => request('GET', `/residents/${id(residentId)}/care`),
+    setResidentCare: (residentId, care) => request('PUT', `/residents/${id(residentId)}/care`, care),
   };
 }
 

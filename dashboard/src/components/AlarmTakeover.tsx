@@ -3,7 +3,7 @@
  * it: what it is, who, for how long nobody has claimed it, a claim button. The sound can be muted
  * for five minutes at this workstation; this cannot be dismissed.
  */
-import type { Alert } from '@carecircle/protocol';
+import type { Alert, Site } from '@carecircle/protocol';
 import { useTranslation } from 'react-i18next';
 import { unclaimedCritical } from '../state/alertOrder';
 import { useAlarmSound, useAlarmTitle } from '../state/useAlarm';
@@ -13,15 +13,20 @@ import { alertSubject } from './alertSubject';
 interface Props {
   alerts: readonly Alert[];
   canAct: boolean;
+  /** The server is out of reach: the claim is greyed out (the takeover and sound stay). */
+  offline: boolean;
   onAcknowledge(alertId: string): Promise<void>;
+  /** On the all-sites view: the alarm says which site. */
+  sites?: readonly Site[];
 }
 
-function waited(ms: number): string {
+/** How long something has waited, as mm:ss (hours roll into the minutes: 75:02). */
+export function formatWait(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-export function AlarmTakeover({ alerts, canAct, onAcknowledge }: Props) {
+export function AlarmTakeover({ alerts, canAct, offline, onAcknowledge, sites }: Props) {
   const { t } = useTranslation();
   const waiting = unclaimedCritical(alerts);
   const { sound, mute, unmute } = useAlarmSound(waiting.length > 0);
@@ -34,9 +39,10 @@ export function AlarmTakeover({ alerts, canAct, onAcknowledge }: Props) {
       <div className="takeover__what">
         <p className="takeover__kind">
           {t(`alertKind.${first.kind}`)} · {alertSubject(t, first)}
+          {sites !== undefined && <> · {sites.find((s) => s.id === first.siteId)?.name ?? first.siteId}</>}
         </p>
         <p className="takeover__wait" data-testid="takeover-wait">
-          {t('takeover.unclaimedFor', { time: waited(now - Date.parse(first.raisedAt)) })}
+          {t('takeover.unclaimedFor', { time: formatWait(now - Date.parse(first.raisedAt)) })}
           {first.ring !== null && <> · {t('takeover.ring', { ring: first.ring })}</>}
           {waiting.length > 1 && <> · {t('takeover.more', { count: waiting.length - 1 })}</>}
         </p>
@@ -47,6 +53,8 @@ export function AlarmTakeover({ alerts, canAct, onAcknowledge }: Props) {
             type="button"
             className="button button--takeover"
             data-testid="takeover-claim"
+            disabled={offline}
+            title={offline ? t('connection.actionsPaused') : undefined}
             onClick={() => void onAcknowledge(first.id)}
           >
             {t('takeover.claim')}

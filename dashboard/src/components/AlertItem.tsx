@@ -3,42 +3,62 @@
  * its state allows; and, on request, its timeline.
  */
 
-import type { Alert } from '@carecircle/protocol';
+import { type Alert, canTransition, type Device } from '@carecircle/protocol';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorMessage } from '../api/errorMessage';
 import { urgencyOf } from '../state/alertOrder';
+import type { AlertStep } from '../state/useBoard';
 import { AlertTimeline } from './AlertTimeline';
 import { alertSubject } from './alertSubject';
+import { DeviceProblem } from './DeviceProblem';
 import { Icon } from './Icon';
 import { TimeStamp } from './TimeStamp';
 
-interface Props {
+export interface AlertActions {
+  onAct(alertId: string, step: AlertStep): Promise<void>;
+  onResolve(alert: Alert): void;
+  /** Whether the user may act at all (families may not). */
+  canAct: boolean;
+  /** The server is out of reach: actions are shown greyed out, with the reason. */
+  offline: boolean;
+}
+
+interface Props extends AlertActions {
   alert: Alert;
   highlighted: boolean;
   now: number;
   timeZone: string | undefined;
-  onAcknowledge(alertId: string): Promise<void>;
-  onResolve(alert: Alert): void;
-  canAct: boolean;
+  /** The device a technical alert is about, when the board knows it. */
+  device: Device | undefined;
+  /** Set on the all-sites view: which site it is at. */
+  siteName?: string | undefined;
 }
 
-export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, onResolve, canAct }: Props) {
+/** The steps short of resolving, in lifecycle order; each shown only where the state allows it. */
+const STEPS: readonly { step: AlertStep; label: 'acknowledge' | 'enRoute' | 'onScene'; testId: string }[] = [
+  { step: 'acknowledged', label: 'acknowledge', testId: 'alert-ack' },
+  { step: 'en_route', label: 'enRoute', testId: 'alert-en-route' },
+  { step: 'on_scene', label: 'onScene', testId: 'alert-on-scene' },
+];
+
+export function AlertItem(props: Props) {
+  const { alert, highlighted, now, timeZone, device, siteName, onAct, onResolve, canAct, offline } = props;
   const { t } = useTranslation();
   const [expanded, setExpanded] = useState(false);
-  const [acking, setAcking] = useState(false);
+  const [busy, setBusy] = useState<AlertStep | null>(null);
   const [error, setError] = useState<string | null>(null);
   const timelineId = `timeline-${alert.id}`;
 
-  async function acknowledge() {
-    setAcking(true);
+  async function act(step: AlertStep) {
+    setBusy(step);
     setError(null);
     try {
-      await onAcknowledge(alert.id);
+      await onAct(alert.id, step);
     } catch (err) {
-      setError(t('queue.ackFailed', { message: errorMessage(t, err) }));
+      setError(t('queue.actFailed', { message: errorMessage(t, err) }));
     } finally {
-      setAcking(false);
+      setBusy(null);
     }
   }
 
@@ -80,7 +100,10 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
             )}
             {highlighted && <span className="badge badge--new">{t('queue.new')}</span>}
           </span>
-          <span className="alert-item__subject">{alertSubject(t, alert)}</span>
+          <span className="alert-item__subject">
+            {siteName !== undefined && <span className="alert-item__site">{siteName} · </span>}
+            {alertSubject(t, alert)}
+          </span>
           <span className="alert-item__meta">
             <span className={`state state--${alert.state}`}>{t(`alertState.${alert.state}`)}</span>
             {alert.acknowledgedBy !== null && (
@@ -97,22 +120,24 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
           </span>
         </button>
         {canAct && (
-          <div className="alert-item__actions">
-            {alert.state === 'open' && (
+          <div className="alert-item__actions" title={offline ? t('connection.actionsPaused') : undefined}>
+            {STEPS.filter(({ step }) => canTransition(alert.state, step)).map(({ step, label, testId }, i) => (
               <button
+                key={step}
                 type="button"
-                className="button button--primary"
-                data-testid="alert-ack"
-                disabled={acking}
-                onClick={() => void acknowledge()}
+                className={`button ${i === 0 ? 'button--primary' : 'button--secondary'}`}
+                data-testid={testId}
+                disabled={busy !== null || offline}
+                onClick={() => void act(step)}
               >
-                {acking ? t('queue.acknowledging') : t('queue.acknowledge')}
+                {busy === step ? t('queue.working') : t(`queue.${label}`)}
               </button>
-            )}
+            ))}
             <button
               type="button"
               className="button button--secondary"
               data-testid="alert-resolve"
+              disabled={busy !== null || offline}
               onClick={() => onResolve(alert)}
             >
               {t('queue.resolve')}
@@ -120,6 +145,7 @@ export function AlertItem({ alert, highlighted, now, timeZone, onAcknowledge, on
           </div>
         )}
       </div>
+      {alert.category === 'technical' && <DeviceProblem alert={alert} device={device} timeZone={timeZone} />}
       {error !== null && (
         <p className="form-error" role="alert">
           {error}

@@ -1,55 +1,57 @@
-/** The site's active alerts, most severe and then oldest first; new ones announced as they come. */
-import type { Alert } from '@carecircle/protocol';
+/**
+ * A list of active alerts, most severe, then unclaimed, then oldest first. The board shows two:
+ * care alerts (a person needs someone) and device problems (a device needs an installer), so a
+ * flat battery never sits between a nurse and an SOS.
+ */
+import type { Alert, Device, Site } from '@carecircle/protocol';
 import { useTranslation } from 'react-i18next';
 import { useNow } from '../state/useNow';
-import { AlertItem } from './AlertItem';
+import { type AlertActions, AlertItem } from './AlertItem';
 import { alertSubject } from './alertSubject';
 import { Icon } from './Icon';
 
-interface Props {
+interface Props extends AlertActions {
+  category: 'care' | 'technical';
   alerts: readonly Alert[];
   highlighted: ReadonlySet<string>;
   loaded: boolean;
-  lastRaised: Alert | null;
+  /** The most recent alert raised live, announced to screen readers (one queue announces). */
+  lastRaised?: Alert | null;
   timeZone: string | undefined;
-  onAcknowledge(alertId: string): Promise<void>;
-  onResolve(alert: Alert): void;
-  /** Whether the user may acknowledge and resolve (families may not). */
-  canAct: boolean;
+  devices: ReadonlyMap<string, Device>;
+  /** On the all-sites view: each alert says its site. */
+  sites?: readonly Site[];
 }
 
-export function AlertQueue({
-  alerts,
-  highlighted,
-  loaded,
-  lastRaised,
-  timeZone,
-  onAcknowledge,
-  onResolve,
-  canAct,
-}: Props) {
+export function AlertQueue(props: Props) {
+  const { category, alerts, highlighted, loaded, lastRaised, timeZone, devices, sites, ...actions } = props;
   const { t } = useTranslation();
   // Every second: ages count up, and an unclaimed alert turns amber, then red, on time.
   const now = useNow(1000);
+  const care = category === 'care';
+  const id = care ? 'alert-queue' : 'device-queue';
+  const siteName = (siteId: string) => sites?.find((s) => s.id === siteId)?.name ?? siteId;
   return (
-    <section className="panel queue" aria-labelledby="queue-title" data-testid="alert-queue" id="alert-queue">
+    <section className={`panel queue queue--${category}`} aria-labelledby={`${id}-title`} data-testid={id} id={id}>
       <header className="panel__header">
-        <h2 id="queue-title">{t('queue.title')}</h2>
+        <h2 id={`${id}-title`}>{care ? t('queue.title') : t('queue.technicalTitle')}</h2>
         {alerts.length > 0 && <span className="badge badge--total">{t('queue.count', { count: alerts.length })}</span>}
       </header>
-      {/* Announces arrivals to screen readers; the highlight does it for the eyes. */}
-      <p className="visually-hidden" aria-live="assertive">
-        {lastRaised === null
-          ? ''
-          : t('queue.announceRaised', { kind: t(`alertKind.${lastRaised.kind}`), who: alertSubject(t, lastRaised) })}
-      </p>
+      {lastRaised !== undefined && (
+        // Announces arrivals to screen readers; the highlight does it for the eyes.
+        <p className="visually-hidden" aria-live="assertive">
+          {lastRaised === null
+            ? ''
+            : t('queue.announceRaised', { kind: t(`alertKind.${lastRaised.kind}`), who: alertSubject(t, lastRaised) })}
+        </p>
+      )}
       {loaded && alerts.length === 0 && (
-        <div className="empty empty--calm">
-          <Icon name="check" className="empty__icon" />
+        <div className={care ? 'empty empty--calm' : 'empty'}>
+          {care && <Icon name="check" className="empty__icon" />}
           <p>
-            <strong>{t('queue.empty')}</strong>
+            <strong>{care ? t('queue.empty') : t('queue.technicalEmpty')}</strong>
           </p>
-          <p className="muted">{t('queue.emptyHint')}</p>
+          {care && <p className="muted">{t('queue.emptyHint')}</p>}
         </div>
       )}
       <ul className="queue__list">
@@ -59,10 +61,10 @@ export function AlertQueue({
             alert={alert}
             highlighted={highlighted.has(alert.id)}
             now={now}
-            timeZone={timeZone}
-            onAcknowledge={onAcknowledge}
-            onResolve={onResolve}
-            canAct={canAct}
+            timeZone={timeZone ?? sites?.find((s) => s.id === alert.siteId)?.tz}
+            device={devices.get(alert.deviceId)}
+            siteName={sites === undefined ? undefined : siteName(alert.siteId)}
+            {...actions}
           />
         ))}
       </ul>

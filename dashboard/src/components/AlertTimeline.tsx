@@ -4,6 +4,8 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
 import { errorMessage } from '../api/errorMessage';
+import { currentLanguage } from '../i18n';
+import { sayFacts } from './alertFacts';
 import { TimeStamp } from './TimeStamp';
 
 interface Props {
@@ -62,7 +64,7 @@ export function AlertTimeline({ alertId, version, now, timeZone }: Props) {
 }
 
 function TimelineEntry({ entry, now, timeZone }: { entry: AlertTimelineEntry; now: number; timeZone?: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const actor = entry.actor.type === 'system' ? t('timeline.system') : entry.actor.name;
   return (
     <li className="timeline__entry">
@@ -91,7 +93,14 @@ function TimelineEntry({ entry, now, timeZone }: { entry: AlertTimelineEntry; no
         {entry.outcome !== null && (
           <p className="timeline__outcome">{t('timeline.outcome', { outcome: t(`outcome.${entry.outcome}`) })}</p>
         )}
-        {entry.note !== null && entry.note !== '' && <p className="timeline__note">{entry.note}</p>}
+        {/* A rule's facts in the reader's language; a person's note as they wrote it. */}
+        {entry.facts !== null && entry.facts.length > 0 ? (
+          <p className="timeline__note" data-testid="timeline-facts">
+            {sayFacts(t, entry.facts, currentLanguage(i18n), timeZone)}
+          </p>
+        ) : (
+          entry.note !== null && entry.note !== '' && <p className="timeline__note">{entry.note}</p>
+        )}
       </div>
     </li>
   );

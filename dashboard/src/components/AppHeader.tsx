@@ -1,7 +1,9 @@
 /** Who is signed in, for which site, in which language, and whether the board is live. */
-import type { MeResponse, Site } from '@carecircle/protocol';
+import type { MeResponse } from '@carecircle/protocol';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Display } from '../state/display';
+import { ALL_SITES } from '../state/siteChoice';
 import type { ConnectionState } from '../state/useBoard';
 import { Brand } from './Brand';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -10,14 +12,17 @@ import { LanguageSwitch } from './LanguageSwitch';
 
 interface Props {
   me: MeResponse;
-  site: Site | undefined;
+  /** The site shown, or ALL_SITES. */
+  choice: string | null;
   /** Only when the user may see several sites (admin, supervisor). */
   onSiteChange(siteId: string): void;
   connection: ConnectionState | null;
+  display: Display;
+  onDisplayChange(change: Partial<Display>): void;
   onSignOut(): void;
 }
 
-export function AppHeader({ me, site, onSiteChange, connection, onSignOut }: Props) {
+export function AppHeader({ me, choice, onSiteChange, connection, display, onDisplayChange, onSignOut }: Props) {
   const { t } = useTranslation();
   const siteSelectId = useId();
   return (
@@ -27,7 +32,13 @@ export function AppHeader({ me, site, onSiteChange, connection, onSignOut }: Pro
         {me.sites.length > 1 ? (
           <div className="inline-field">
             <label htmlFor={siteSelectId}>{t('header.site')}</label>
-            <select id={siteSelectId} value={site?.id ?? ''} onChange={(e) => onSiteChange(e.target.value)}>
+            <select
+              id={siteSelectId}
+              data-testid="site-select"
+              value={choice ?? ''}
+              onChange={(e) => onSiteChange(e.target.value)}
+            >
+              <option value={ALL_SITES}>{t('header.allSites', { count: me.sites.length })}</option>
               {me.sites.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}
@@ -36,16 +47,37 @@ export function AppHeader({ me, site, onSiteChange, connection, onSignOut }: Pro
             </select>
           </div>
         ) : (
-          site !== undefined && (
+          me.sites[0] !== undefined && (
             <p className="app-header__site">
               <span className="visually-hidden">{t('header.site')}: </span>
-              {site.name}
+              {me.sites[0].name}
             </p>
           )
         )}
       </div>
       <div className="app-header__tools">
         {connection !== null && <ConnectionStatus state={connection} />}
+        <fieldset className="display-switch">
+          <legend className="visually-hidden">{t('display.label')}</legend>
+          <button
+            type="button"
+            className="button button--quiet display-switch__toggle"
+            aria-pressed={display.night}
+            data-testid="display-night"
+            onClick={() => onDisplayChange({ night: !display.night })}
+          >
+            {t('display.night')}
+          </button>
+          <button
+            type="button"
+            className="button button--quiet display-switch__toggle"
+            aria-pressed={display.large}
+            data-testid="display-large"
+            onClick={() => onDisplayChange({ large: !display.large })}
+          >
+            {t('display.large')}
+          </button>
+        </fieldset>
         <p className="app-header__user">
           <Icon name="user" />
           <span className="visually-hidden">{t('header.user')} </span>

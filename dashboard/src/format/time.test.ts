@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAbsolute, formatRelative } from './time';
+import { formatAbsolute, formatRelative, startOfDay } from './time';
 
 const now = Date.parse('2026-11-29T03:10:00Z');
 
@@ -25,5 +25,22 @@ describe('formatAbsolute', () => {
 
   it('survives an unknown time zone', () => {
     expect(formatAbsolute('2026-11-29T03:10:00Z', 'en', 'Not/AZone')).toMatch(/\d\d:\d\d:\d\d/);
+  });
+});
+
+describe('startOfDay', () => {
+  const iso = (t: number) => new Date(t).toISOString();
+  it('is local midnight in the site zone, not the device zone', () => {
+    expect(iso(startOfDay(Date.parse('2026-11-29T03:10:00Z'), 'Asia/Shanghai'))).toBe('2026-11-28T16:00:00.000Z');
+    // Just after midnight there: the day has just begun.
+    expect(iso(startOfDay(Date.parse('2026-11-29T16:00:01Z'), 'Asia/Shanghai'))).toBe('2026-11-29T16:00:00.000Z');
+    expect(iso(startOfDay(Date.parse('2026-11-29T15:59:59Z'), 'Asia/Shanghai'))).toBe('2026-11-28T16:00:00.000Z');
+  });
+  it('holds on the days the clocks change (Europe/London)', () => {
+    // Clocks go forward at 01:00 UTC on 29 March 2026: midnight was still GMT.
+    expect(iso(startOfDay(Date.parse('2026-03-29T12:00:00Z'), 'Europe/London'))).toBe('2026-03-29T00:00:00.000Z');
+    // Back at 01:00 UTC on 25 October 2026: midnight was BST.
+    expect(iso(startOfDay(Date.parse('2026-10-25T12:00:00Z'), 'Europe/London'))).toBe('2026-10-24T23:00:00.000Z');
+    expect(iso(startOfDay(Date.parse('2026-10-25T00:30:00Z'), 'Europe/London'))).toBe('2026-10-24T23:00:00.000Z');
   });
 });

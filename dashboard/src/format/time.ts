@@ -47,3 +47,58 @@ export function formatAbsolute(iso: string, language: string, timeZone?: string)
   }
   return format.format(new Date(iso));
 }
+
+const dayParts = new Map<string, Intl.DateTimeFormat>();
+
+/** Milliseconds since local midnight of `instant` in `timeZone` (wall clock, as read there). */
+function sinceMidnight(instant: number, timeZone: string | undefined): number {
+  const key = timeZone ?? '';
+  let format = dayParts.get(key);
+  if (format === undefined) {
+    const options: Intl.DateTimeFormatOptions = {
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    };
+    try {
+      format = new Intl.DateTimeFormat('en-GB', { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat('en-GB', options);
+    }
+    dayParts.set(key, format);
+  }
+  const part = (type: string) => Number(format.formatToParts(instant).find((p) => p.type === type)?.value ?? 0);
+  return ((part('hour') * 60 + part('minute')) * 60 + part('second')) * 1000 + (instant % 1000);
+}
+
+/**
+ * The instant today began in the site's zone: "today's history" starts here. On a day the
+ * clocks change the wall clock since midnight is an hour off the time elapsed, so the first
+ * guess is checked and corrected once.
+ */
+export function startOfDay(now: number, timeZone: string | undefined): number {
+  const guess = now - sinceMidnight(now, timeZone);
+  const off = sinceMidnight(guess, timeZone);
+  if (off === 0) return guess;
+  // The guess landed an hour after midnight (or, the day clocks went back, just before it).
+  return off > 12 * 3_600_000 ? guess + (24 * 3_600_000 - off) : guess - off;
+}
+
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `22:30`, the wall clock in the site's zone: how a care rule's facts read on a night shift. */
+export function formatClockTime(iso: string, language: string, timeZone?: string): string {
+  const key = `${language}|${timeZone ?? ''}`;
+  let format = clockFormats.get(key);
+  if (format === undefined) {
+    const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    try {
+      format = new Intl.DateTimeFormat(language, { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(language, options);
+    }
+    clockFormats.set(key, format);
+  }
+  return format.format(new Date(iso));
+}

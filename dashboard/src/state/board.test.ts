@@ -7,7 +7,7 @@ const T1 = '2026-11-29T03:01:00.000Z';
 const T2 = '2026-11-29T03:02:00.000Z';
 
 function loaded(...alerts: ReturnType<typeof anAlert>[]): BoardState {
-  return boardReducer(initialBoardState, { type: 'snapshot', residents: [aResident()], alerts });
+  return boardReducer(initialBoardState, { type: 'snapshot', residents: [aResident()], alerts, closed: [] });
 }
 
 describe('boardReducer', () => {
@@ -32,6 +32,38 @@ describe('boardReducer', () => {
       alert: anAlert({ id: 'a', state: 'resolved', outcome: 'false_alarm', updatedAt: T2 }),
     });
     expect(state.alerts).toEqual([]);
+    expect(state.closed.map((a) => [a.id, a.outcome])).toEqual([['a', 'false_alarm']]);
+  });
+
+  it("keeps today's history newest closed first, and a closed alert once", () => {
+    const closedAt = (id: string, at: string) =>
+      anAlert({ id, state: 'resolved', outcome: 'test', resolvedAt: at, updatedAt: at });
+    let state = boardReducer(initialBoardState, {
+      type: 'snapshot',
+      residents: [],
+      alerts: [anAlert({ id: 'c' })],
+      closed: [closedAt('a', T0), closedAt('b', T1)],
+    });
+    expect(state.closed.map((a) => a.id)).toEqual(['b', 'a']);
+    state = boardReducer(state, { type: 'alert', alert: closedAt('c', T2) });
+    state = boardReducer(state, { type: 'alert', alert: closedAt('c', T2), replay: true });
+    expect(state.closed.map((a) => a.id)).toEqual(['c', 'b', 'a']);
+    expect(state.alerts).toEqual([]);
+  });
+
+  it('does not reopen an alert the snapshot already shows closed when an older event is replayed', () => {
+    const state = boardReducer(initialBoardState, {
+      type: 'snapshot',
+      residents: [],
+      alerts: [],
+      closed: [anAlert({ id: 'a', state: 'resolved', outcome: 'test', resolvedAt: T2, updatedAt: T2 })],
+    });
+    const next = boardReducer(state, {
+      type: 'alert',
+      alert: anAlert({ id: 'a', state: 'acknowledged', updatedAt: T1 }),
+      replay: true,
+    });
+    expect(next.alerts).toEqual([]);
   });
 
   it('ignores an event older than what it holds', () => {
@@ -54,7 +86,12 @@ describe('boardReducer', () => {
     const resolved = anAlert({ id: 'a', state: 'resolved', outcome: 'test', updatedAt: T2 });
     const raised = anAlert({ id: 'b', raisedAt: T1, updatedAt: T1 });
     let state = boardReducer(loaded(), { type: 'alert', alert: raised });
-    state = boardReducer(state, { type: 'snapshot', residents: [], alerts: [anAlert({ id: 'a', updatedAt: T0 })] });
+    state = boardReducer(state, {
+      type: 'snapshot',
+      residents: [],
+      alerts: [anAlert({ id: 'a', updatedAt: T0 })],
+      closed: [],
+    });
     for (const alert of [resolved, raised]) state = boardReducer(state, { type: 'alert', alert, replay: true });
     expect(state.alerts.map((a) => a.id)).toEqual(['b']);
     expect(state.highlighted.has('b')).toBe(true); // from when it first arrived

@@ -6,14 +6,18 @@
  * joined, or while we were disconnected, is missed. Events arriving during a fetch are applied
  * at once and replayed over the snapshot when it lands (see `board.ts`).
  */
-import type { Alert, ResolveBody } from '@carecircle/protocol';
+import { type Alert, alertCategory, type Device, type ResolveBody } from '@carecircle/protocol';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { ApiClient } from '../api/client';
 import { createLiveSocket, type LiveSocket } from '../api/socket';
+import { startOfDay } from '../format/time';
 import { sortAlerts } from './alertOrder';
 import { type BoardAction, type BoardState, boardReducer, initialBoardState } from './board';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
+
+/** The lifecycle steps a person takes on the board, short of resolving. */
+export type AlertStep = 'acknowledged' | 'en_route' | 'on_scene';
 
 /** How long a newly raised alert stays highlighted if nobody acknowledges it first. */
 const HIGHLIGHT_MS = 20_000;
@@ -29,16 +33,28 @@ export interface Board {
   loadError: unknown;
   /** The most recent alert raised live, for the screen-reader announcement. */
   lastRaised: Alert | null;
+  /** The devices shown by id (the site's, or every visible site's): what a device problem names. */
+  devices: ReadonlyMap<string, Device>;
   refresh(): void;
-  acknowledge(alertId: string): Promise<void>;
+  act(alertId: string, step: AlertStep): Promise<void>;
   resolve(alertId: string, body: ResolveBody): Promise<void>;
 }
 
-export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSocket = createLiveSocket): Board {
+/**
+ * `siteId` null: every site the user may see at once (a supervisor's overview), with no
+ * residents or history, which belong to one site's board.
+ */
+export function useBoard(
+  api: ApiClient,
+  siteId: string | null,
+  timeZone?: string,
+  connect: () => LiveSocket = createLiveSocket,
+): Board {
   const [state, dispatch] = useReducer(boardReducer, initialBoardState);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [loadError, setLoadError] = useState<unknown>(null);
   const [lastRaised, setLastRaised] = useState<Alert | null>(null);
+  const [devices, setDevices] = useState<ReadonlyMap<string, Device>>(new Map());
   const refreshRef = useRef<() => void>(() => {});
 
   useEffect(() => {
@@ -58,13 +74,19 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
       const mine = ++generation;
       pending = [];
       try {
-        const [residents, alerts] = await Promise.all([api.residents(siteId), api.activeAlerts(siteId)]);
+        const from = new Date(startOfDay(Date.now(), timeZone)).toISOString();
+        const [residents, alerts, closed] = await Promise.all([
+          siteId === null ? { residents: [] } : api.residents(siteId),
+          api.activeAlerts(siteId),
+          siteId === null ? { alerts: [] } : api.closedAlerts(siteId, from),
+        ]);
         if (disposed || mine !== generation) return;
         const replay = pending;
         pending = null;
-        dispatch({ type: 'snapshot', residents: residents.residents, alerts: alerts.alerts });
+        dispatch({ type: 'snapshot', residents: residents.residents, alerts: alerts.alerts, closed: closed.alerts });
         for (const action of replay) dispatch(action.type === 'alert' ? { ...action, replay: true } : action);
         setLoadError(null);
+        void loadDevices();
       } catch (err) {
         if (disposed || mine !== generation) return;
         pending = null;
@@ -72,6 +94,19 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
       }
     };
     refreshRef.current = () => void refresh();
+
+    // What a device problem shows (offline since, battery) comes from the device list, read again
+    // whenever a technical alert changes. A failure keeps the last list: the alert still shows.
+    let devicesGeneration = 0;
+    const loadDevices = async () => {
+      const mine = ++devicesGeneration;
+      try {
+        const list = await api.devices(siteId);
+        if (!disposed && mine === devicesGeneration) setDevices(new Map(list.devices.map((d) => [d.id, d])));
+      } catch {
+        // Shown without the details until the next change or snapshot.
+      }
+    };
 
     const highlight = (alertId: string) => {
       clearTimeout(highlightTimers.get(alertId));
@@ -83,8 +118,9 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
     };
 
     const onAlert = (alert: Alert, raised: boolean) => {
-      if (alert.siteId !== siteId) return;
+      if (siteId !== null && alert.siteId !== siteId) return;
       live({ type: 'alert', alert });
+      if (alertCategory(alert.kind) === 'technical') void loadDevices();
       if (alert.state === 'open') highlight(alert.id);
       if (raised) setLastRaised(alert);
     };
@@ -111,7 +147,7 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
     socket.on('alert:raised', (alert) => onAlert(alert, true));
     socket.on('alert:updated', (alert) => onAlert(alert, false));
     socket.on('resident:status', (change) => {
-      if (change.siteId === siteId) live({ type: 'residentStatus', change });
+      if (siteId === null || change.siteId === siteId) live({ type: 'residentStatus', change });
     });
     socket.on('disconnect', (reason) => {
       setConnection('reconnecting');
@@ -122,22 +158,28 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
       if (!socket.active) retryLater();
     });
 
+    // The browser knows at once when the network is gone; the socket would take a ping or two.
+    const onOffline = () => setConnection('reconnecting');
+    window.addEventListener('offline', onOffline);
+
     void refresh();
     socket.connect();
 
     return () => {
       disposed = true;
+      window.removeEventListener('offline', onOffline);
       clearTimeout(retryTimer);
       for (const timer of highlightTimers.values()) clearTimeout(timer);
       socket.removeAllListeners();
       socket.disconnect();
       refreshRef.current = () => {};
     };
-  }, [api, siteId, connect]);
+  }, [api, siteId, timeZone, connect]);
 
-  const acknowledge = useCallback(
-    async (alertId: string) => {
-      const { alert } = await api.acknowledge(alertId);
+  const act = useCallback(
+    async (alertId: string, step: AlertStep) => {
+      const call = step === 'acknowledged' ? api.acknowledge : step === 'en_route' ? api.enRoute : api.onScene;
+      const { alert } = await call(alertId);
       dispatch({ type: 'alert', alert });
     },
     [api],
@@ -154,5 +196,5 @@ export function useBoard(api: ApiClient, siteId: string, connect: () => LiveSock
   const refresh = useCallback(() => refreshRef.current(), []);
   const alerts = useMemo(() => sortAlerts(state.alerts), [state.alerts]);
 
-  return { state, alerts, connection, loadError, lastRaised, refresh, acknowledge, resolve };
+  return { state, alerts, connection, loadError, lastRaised, devices, refresh, act, resolve };
 }

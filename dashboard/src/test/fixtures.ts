@@ -40,6 +40,8 @@ export function aResident(overrides: Partial<Resident> = {}): Resident {
     status: 'ok',
     activeAlerts: 0,
     deviceCount: 2,
+    presence: 'home',
+    wanderingRisk: false,
     ...overrides,
   };
 }

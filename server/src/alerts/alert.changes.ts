@@ -5,7 +5,7 @@
  * unit of work, so the change and its announcement commit together or not at all. Whatever
  * must follow (live push, later escalation, dispatch, notifications) consumes the stream.
  */
-import type { Actor, Alert, AlertState, Outcome, Page } from '@carecircle/protocol';
+import type { Actor, Alert, AlertFact, AlertState, Outcome, Page } from '@carecircle/protocol';
 import type { AlertStreamAppend, NewAlert, UnitOfWork } from '../storage/ports';
 
 async function announce(
@@ -26,6 +26,7 @@ export async function raiseAlert(
   actor: Actor,
   eventId: string | null,
   note?: string,
+  facts?: AlertFact[],
 ): Promise<Alert> {
   await tx.alerts.insert(a);
   return announce(tx, a.id, {
@@ -36,6 +37,7 @@ export async function raiseAlert(
     actor,
     eventId,
     ...(note ? { note } : {}),
+    ...(facts?.length ? { facts } : {}),
   });
 }
 
@@ -102,6 +104,8 @@ export interface Transition {
   eventId?: string | null;
   outcome?: Outcome | null;
   note?: string | null;
+  /** What a care rule saw, when a rule closes it. */
+  facts?: AlertFact[] | null;
 }
 
 /** A compare-and-set on the state; null when the alert was no longer in `from` (someone else moved it first). */
@@ -121,6 +125,7 @@ export async function transitionAlert(tx: UnitOfWork, t: Transition): Promise<Al
     eventId: t.eventId ?? null,
     outcome: t.outcome ?? null,
     note: t.note ?? null,
+    facts: t.facts ?? null,
   });
   await tx.audit.record(t.at, t.actor, `alert.${t.to}`, t.alertId, t.outcome ? { outcome: t.outcome } : undefined);
   return alert;

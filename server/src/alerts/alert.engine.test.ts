@@ -98,6 +98,7 @@ describe('AlertEngine', () => {
         outcome: null,
         note: null,
         page: null,
+        facts: null,
       },
     ]);
     expect(await announcedAs('raised')).toMatchObject([{ alertId: alert!.id, siteId: w.siteA, alert }]);

@@ -25,6 +25,7 @@ import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { kpiRoutes } from './routes/kpis.routes';
 import { residentRoutes } from './routes/residents.routes';
+import { siteRoutes } from './routes/sites.routes';
 import { isCrossSite, SAFE_METHODS } from './same-origin';
 
 declare module 'fastify' {
@@ -133,6 +134,7 @@ export async function buildServer(deps: AppDeps) {
         await api.register(deviceRoutes, deps);
         await api.register(careRoutes, deps);
         await api.register(kpiRoutes, deps);
+        await api.register(siteRoutes, deps);
       }
       await api.register(healthRoutes, deps);
     },

@@ -32,3 +32,15 @@ export function errorHandler(err: FastifyError | CareCircleError, req: FastifyRe
     .status(status)
     .send({ error: { code: err.code ?? 'ERR_REQUEST', message: err.message } } satisfies ErrorResponse);
 }
+
+/**
+ * An instant from the query as the store writes them (`toISOString`: UTC, milliseconds), so
+ * that it compares as text with the stored ones; `2026-11-29T11:12:00+08:00` is 03:12Z. The
+ * schema lets a few through that no `Date` reads (a leap second, an RFC 9557 zone suffix).
+ */
+export function storedInstant(name: string, value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new CareCircleError('ERR_VALIDATION', `\`${name}\` is not an instant this server can read`);
+  return new Date(ms).toISOString();
+}

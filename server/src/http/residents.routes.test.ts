@@ -33,6 +33,18 @@ describe('GET /api/v1/residents', () => {
     expect(residents((await get('staff-a', `/residents?site=${t.world.siteB}`)).json())).toEqual([]);
   });
 
+  it('says who is away or in hospital and who is at risk of wandering, from the care profile', async () => {
+    await t.store.residents.setCare(t.world.resA2.id, {
+      wanderingRisk: true,
+      livesAlone: false,
+      presence: 'hospital',
+      rules: {},
+    });
+    const list = residents((await get('staff-a', '/residents')).json());
+    expect(list.find((r) => r.id === t.world.resA2.id)).toMatchObject({ presence: 'hospital', wanderingRisk: true });
+    expect(list.find((r) => r.id === t.world.resA.id)).toMatchObject({ presence: 'home', wanderingRisk: false });
+  });
+
   it('shows family their relative only', async () => {
     const res = await get('fam', '/residents');
     expect(res.statusCode).toBe(200);

@@ -32,6 +32,10 @@ interface SocketData {
   siteIds: string[];
 }
 
+/** Heartbeats of live connections (see attachRealtime). */
+export const LIVE_PING_INTERVAL_MS = 4_000;
+export const LIVE_PING_TIMEOUT_MS = 3_000;
+
 /** How often live connections re-check that their session still exists and has not expired. */
 export const SESSION_RECHECK_MS = 30_000;
 
@@ -61,6 +65,11 @@ export function attachRealtime(deps: {
       serveClient: false,
       // Same origin only: the dashboard is served by this server.
       cors: { origin: false },
+      // A board must say "reconnecting" within seconds of losing the server, also when nothing
+      // closes the connection (a pulled cable, a sleeping Wi-Fi): a ping every 4 s, and a client
+      // that hears none for 4 + 3 s gives the connection up and shows it.
+      pingInterval: LIVE_PING_INTERVAL_MS,
+      pingTimeout: LIVE_PING_TIMEOUT_MS,
     },
   );
 

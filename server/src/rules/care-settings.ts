@@ -6,7 +6,6 @@
  */
 import {
   CareCircleError,
-  type CareRules,
   type CareRulesPatch,
   DEFAULT_CARE_RULES,
   type Device,
@@ -15,10 +14,12 @@ import {
   type LadderSetting,
   type Placement,
   type ResidentCare,
+  type ResidentCareView,
   type Role,
   SEVERITIES,
   type Severity,
   type SiteLadders,
+  type SiteRulesView,
   type User,
 } from '@carecircle/protocol';
 import { canSee, scopeOf } from '../auth/scope';
@@ -30,12 +31,6 @@ import { formatClock, isTimeZone, parseClock } from '../time/site-time';
 const SITE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor']);
 const CARE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor', 'staff']);
 
-export interface SiteRulesView {
-  defaults: CareRules;
-  site: CareRulesPatch;
-  effective: CareRules;
-}
-
 export interface SiteLaddersView {
   defaults: Record<Severity, LadderSetting>;
   site: SiteLadders;
@@ -46,12 +41,6 @@ const DEFAULT_LADDER_SETTINGS = Object.fromEntries(SEVERITIES.map((s) => [s, set
   Severity,
   LadderSetting
 >;
-
-export interface ResidentCareView {
-  care: ResidentCare;
-  /** The rules in force for this resident: defaults, then the site's, then the resident's own. */
-  effective: CareRules;
-}
 
 const actorOf = (user: User) => ({ type: 'user' as const, id: user.id, name: user.displayName });
 

@@ -36,7 +36,9 @@ describe('inactivity', () => {
     await later(MINUTE);
     const [alert] = await alertsOf('inactivity');
     expect(alert).toMatchObject({ severity: 'high', state: 'open', category: 'care' });
-    expect((await h.t.store.alertStream.timeline(alert!.id))[0]?.note).toBe('no activity since 08:00');
+    const [raised] = await h.t.store.alertStream.timeline(alert!.id);
+    expect(raised?.note).toBe('no activity since 08:00');
+    expect(raised?.facts).toMatchObject([{ what: 'no_activity', minutes: 240 }]);
     await later(2 * HOUR);
     expect(await alertsOf('inactivity')).toHaveLength(1);
 
@@ -98,6 +100,9 @@ describe('vitals', () => {
     expect((await h.t.store.alertStream.timeline(alert!.id))[0]?.note).toBe(
       'SpO2 86 % (at least 90 %) since 08:11, for 5 min',
     );
+    expect((await h.t.store.alertStream.timeline(alert!.id))[0]?.facts).toMatchObject([
+      { what: 'vital_outside', vital: 'spo2', value: 86, min: 90, max: null, minutes: 5 },
+    ]);
   });
 
   it("uses the resident's own range", async () => {

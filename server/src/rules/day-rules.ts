@@ -11,7 +11,7 @@
  *
  * A resident away or in hospital is not watched (their timers are dropped at the next event).
  */
-import type { CareRules, DeviceEvent, DeviceEventOf } from '@carecircle/protocol';
+import { type AlertFact, type CareRules, type DeviceEvent, type DeviceEventOf, fact } from '@carecircle/protocol';
 import { transitionAlert } from '../alerts/alert.changes';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
 import { inWindow, localTime, parseClock } from '../time/site-time';
@@ -83,6 +83,7 @@ export class DayRules {
         eventId: event.eventId,
         outcome: 'other',
         note: `activity again at ${ctx.local(when)}`,
+        facts: [fact('activity_again', { at: when })],
       });
     }
   }
@@ -91,11 +92,28 @@ export class DayRules {
     const r = ctx.rules;
     const { heartRate, breathingRate, spo2 } = event.data;
     const outside: string[] = [];
-    if (heartRate !== undefined && (heartRate < r.heartRateMin || heartRate > r.heartRateMax))
+    const facts: AlertFact[] = [];
+    if (heartRate !== undefined && (heartRate < r.heartRateMin || heartRate > r.heartRateMax)) {
       outside.push(`heart rate ${heartRate} (range ${r.heartRateMin}–${r.heartRateMax})`);
-    if (breathingRate !== undefined && (breathingRate < r.breathingRateMin || breathingRate > r.breathingRateMax))
+      facts.push(
+        fact('vital_outside', { vital: 'heart_rate', value: heartRate, min: r.heartRateMin, max: r.heartRateMax }),
+      );
+    }
+    if (breathingRate !== undefined && (breathingRate < r.breathingRateMin || breathingRate > r.breathingRateMax)) {
       outside.push(`breathing rate ${breathingRate} (range ${r.breathingRateMin}–${r.breathingRateMax})`);
-    if (spo2 !== undefined && spo2 < r.spo2Min) outside.push(`SpO2 ${spo2} % (at least ${r.spo2Min} %)`);
+      facts.push(
+        fact('vital_outside', {
+          vital: 'breathing_rate',
+          value: breathingRate,
+          min: r.breathingRateMin,
+          max: r.breathingRateMax,
+        }),
+      );
+    }
+    if (spo2 !== undefined && spo2 < r.spo2Min) {
+      outside.push(`SpO2 ${spo2} % (at least ${r.spo2Min} %)`);
+      facts.push(fact('vital_outside', { vital: 'spo2', value: spo2, min: r.spo2Min }));
+    }
     const key = vitalsKey(ctx.residentId);
     if (outside.length === 0) {
       await tx.timers.cancel(key); // back in range: the run of outliers is over
@@ -107,7 +125,7 @@ export class DayRules {
       kind: VITALS_TIMER,
       siteId: ctx.site.id,
       dueAt: new Date(Date.parse(when) + r.vitalsSustainMinutes * MINUTE).toISOString(),
-      payload: { residentId: ctx.residentId, deviceId: event.deviceId, since: when, what: outside },
+      payload: { residentId: ctx.residentId, deviceId: event.deviceId, since: when, what: outside, facts },
     });
   }
 
@@ -123,7 +141,9 @@ export class DayRules {
         return;
       }
       if (await tx.alerts.findActive(ctx.subject, 'inactivity')) return;
-      await ctx.raise('inactivity', 'high', String(task.payload.deviceId), `no activity since ${ctx.local(since)}`);
+      await ctx.raise('inactivity', 'high', String(task.payload.deviceId), `no activity since ${ctx.local(since)}`, [
+        fact('no_activity', { at: since, minutes: needed }),
+      ]);
       this.stats.inactivity++;
       return;
     }
@@ -135,6 +155,12 @@ export class DayRules {
         'high',
         String(task.payload.deviceId),
         `${what} since ${ctx.local(since)}, for ${spoken(ctx.rules.vitalsSustainMinutes)}`,
+        // A deadline scheduled before facts were kept has only the words.
+        ((task.payload.facts as AlertFact[] | undefined) ?? []).map((f) => ({
+          ...f,
+          at: since,
+          minutes: ctx.rules.vitalsSustainMinutes,
+        })),
       );
       this.stats.vitals++;
     }

@@ -46,6 +46,12 @@ describe('wandering', () => {
     expect(alert).toMatchObject({ kind: 'wandering', severity: 'critical', state: 'open', residentId: h.w.resA.id });
     const [raised] = await h.t.store.alertStream.timeline(alert!.id);
     expect(raised?.note).toBe('22:30 bed empty · 22:32 exit door opened · not back inside within 10 min');
+    // The same facts as data, for each screen to say in its reader's language.
+    expect(raised?.facts?.map((f) => [f.what, f.at, f.minutes])).toEqual([
+      ['bed_empty', new Date(NIGHT).toISOString(), null],
+      ['exit_door_opened', new Date(NIGHT + 2 * MINUTE).toISOString(), null],
+      ['not_back_inside', null, 10],
+    ]);
     // The bed left empty is part of it: no bed_exit besides, even past its 30 minutes.
     expect(await later(60 * MINUTE)).toBe(0);
     expect(await alerts()).toEqual([{ kind: 'wandering', severity: 'critical', state: 'open' }]);

@@ -7,7 +7,7 @@
  *   home) within `wanderingReturnMinutes`. Bed empty, then the door, then no return is **one**
  *   incident: one alert whose timeline holds the facts, and no `bed_exit` besides.
  */
-import type { CareRules, DeviceEvent, Placement, Site } from '@carecircle/protocol';
+import { type CareRules, type DeviceEvent, fact, type Placement, type Site } from '@carecircle/protocol';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
 import { inWindow, localTime, parseClock } from '../time/site-time';
 import { type RuleContext, spoken } from './rule-context';
@@ -91,7 +91,10 @@ export class NightRules {
       const facts = (task.payload.facts as Fact[]) ?? [];
       const said = facts.map((f) => `${ctx.local(f.at)} ${f.what === 'bed_empty' ? 'bed empty' : 'exit door opened'}`);
       said.push(`not back inside within ${spoken(ctx.rules.wanderingReturnMinutes)}`);
-      await ctx.raise('wandering', 'critical', deviceId, said.join(' · '));
+      await ctx.raise('wandering', 'critical', deviceId, said.join(' · '), [
+        ...facts.map((f) => fact(f.what, { at: f.at })),
+        fact('not_back_inside', { minutes: ctx.rules.wanderingReturnMinutes }),
+      ]);
       // One incident: the bed left empty is part of it, not an alert of its own.
       await tx.timers.cancel(bedExitKey(ctx.residentId));
       this.stats.wandering++;
@@ -102,7 +105,10 @@ export class NightRules {
       if (await tx.alerts.findActive(ctx.subject, 'bed_exit')) return;
       const since = String(task.payload.since);
       const note = `out of bed since ${ctx.local(since)}, not back within ${spoken(ctx.rules.bedExitMinutes)}`;
-      await ctx.raise('bed_exit', 'high', deviceId, note);
+      await ctx.raise('bed_exit', 'high', deviceId, note, [
+        fact('bed_empty', { at: since }),
+        fact('not_back_in_bed', { minutes: ctx.rules.bedExitMinutes }),
+      ]);
       this.stats.bedExit++;
     }
   }

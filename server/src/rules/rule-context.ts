@@ -4,6 +4,7 @@
  */
 import {
   type Actor,
+  type AlertFact,
   type AlertKind,
   type CareRules,
   effectiveRules,
@@ -36,7 +37,7 @@ export interface RuleContext {
   /** An instant as the site's wall clock, `HH:MM`. */
   local(iso: string): string;
   /** Raises an alert of the resident, attributed to the care rules, with what the rule saw. */
-  raise(kind: AlertKind, severity: Severity, deviceId: string, note: string): Promise<unknown>;
+  raise(kind: AlertKind, severity: Severity, deviceId: string, note: string, facts: AlertFact[]): Promise<unknown>;
 }
 
 /** Null for a resident or site that is gone. */
@@ -62,13 +63,14 @@ export async function ruleContext(
     at,
     actor: RULES_ACTOR,
     local: (iso) => formatClock(localTime(site.tz, Date.parse(iso)).minute),
-    raise: (kind, severity, deviceId, note) =>
+    raise: (kind, severity, deviceId, note, facts) =>
       raiseAlert(
         tx,
         { id: newId('alt'), siteId, residentId, deviceId, subject, kind, severity, eventTs: at, at },
         RULES_ACTOR,
         null,
         note,
+        facts,
       ),
   };
 }

@@ -7,6 +7,8 @@
 import type {
   Actor,
   Alert,
+  AlertCategory,
+  AlertFact,
   AlertKind,
   AlertState,
   AlertTimelineEntry,
@@ -198,14 +200,31 @@ export interface NewAlert {
 }
 
 export interface AlertFilter {
-  state?: AlertState | 'active';
+  /** `active`: any of `ACTIVE_ALERT_STATES`; `closed`: resolved or cancelled. */
+  state?: AlertState | 'active' | 'closed';
   siteIds?: readonly string[];
   residentIds?: readonly string[];
   kind?: AlertKind;
-  /** Raised at or after, and before (ISO instants). */
+  /** Care kinds (`CARE_ALERT_KINDS`) or technical ones (`TECHNICAL_ALERT_KINDS`). */
+  category?: AlertCategory;
+  /** Raised at or after, and before (ISO instants, as `toISOString` writes them). */
   raisedFrom?: string;
   raisedBefore?: string;
+  /** Closed (resolved or cancelled) at or after (an ISO instant likewise); an active alert never is. */
+  closedFrom?: string;
   limit: number;
+}
+
+/** A site's active alerts, counted (`AlertsRepository.activeCountsBySite`). */
+export interface SiteAlertCounts {
+  siteId: string;
+  /** Active care alerts and active technical ones. */
+  care: number;
+  technical: number;
+  /** Critical alerts still `open` (nobody acknowledged them). */
+  unclaimedCritical: number;
+  /** The earliest `raisedAt` of the site's `open` alerts; null when none is open. */
+  oldestOpenAt: string | null;
 }
 
 export interface AlertPatch {
@@ -221,7 +240,9 @@ export interface AlertPatch {
 export interface AlertsRepository {
   get(id: string): Promise<Alert | null>;
   findActive(subject: string, kind: AlertKind): Promise<Alert | null>;
-  /** Critical first, then newest. */
+  /**
+   * Critical first, then newest; with `state: 'closed'`, the last closed first (then by id).
+   */
   list(filter: AlertFilter): Promise<Alert[]>;
   insert(alert: NewAlert): Promise<void>;
   /** A repeat of the same condition while the alert is active: count + 1. */
@@ -231,6 +252,11 @@ export interface AlertsRepository {
   /** Its ladder paged `ring` at `at` (a reminder pages a ring again): `ring` only goes up. */
   markPaged(id: string, ring: number, at: string): Promise<void>;
   countActive(): Promise<number>;
+  /**
+   * The active alerts of each site, counted in one grouped query (no alert is loaded). Only
+   * sites with an active alert are answered, in no particular order; only `siteIds` when given.
+   */
+  activeCountsBySite(siteIds?: readonly string[]): Promise<SiteAlertCounts[]>;
 }
 
 /** What changed on an alert (or, for `device_status`, on a resident's devices). */
@@ -259,6 +285,8 @@ export interface AlertStreamAppend {
   note?: string | null;
   /** Who a `paged` entry paged. */
   page?: Page | null;
+  /** What a care rule saw, on the entry that raised or closed the alert. */
+  facts?: AlertFact[] | null;
   /** The alert as it stands after this change; null only for `device_status`. */
   alert: Alert | null;
 }

@@ -12,6 +12,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listFilter } from '../../auth/scope';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
+import { storedInstant } from '../errors';
 
 const errors = {
   400: ErrorResponseSchema,
@@ -29,7 +30,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Alerts the caller may see, critical first',
+        summary: 'Alerts the caller may see, critical first (state=closed: the last closed first)',
         querystring: AlertListQuerySchema,
         response: { 200: AlertListResponseSchema, ...errors },
       },
@@ -39,6 +40,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
         limit: req.query.limit ?? 100,
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.kind ? { kind: req.query.kind } : {}),
+        ...(req.query.category ? { category: req.query.category } : {}),
+        ...(req.query.closedFrom ? { closedFrom: storedInstant('closedFrom', req.query.closedFrom) } : {}),
         ...(await listFilter(userOf(req), deps.store, req.query.site)),
       });
       return { alerts };

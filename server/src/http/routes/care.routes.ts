@@ -1,6 +1,5 @@
 import {
   CareRulesPatchSchema,
-  CareRulesSchema,
   DeviceIdParamsSchema,
   DeviceResponseSchema,
   DutyShiftsSchema,
@@ -8,7 +7,9 @@ import {
   LadderSchema,
   PlacementSchema,
   ResidentCareSchema,
+  ResidentCareViewSchema,
   SiteLaddersSchema,
+  SiteRulesViewSchema,
   systemClock,
 } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -18,11 +19,6 @@ import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const SiteRulesViewSchema = Type.Object({
-  defaults: CareRulesSchema,
-  site: CareRulesPatchSchema,
-  effective: CareRulesSchema,
-});
 const LaddersBySeverity = Type.Object({
   critical: LadderSchema,
   high: LadderSchema,
@@ -34,7 +30,6 @@ const SiteLaddersViewSchema = Type.Object({
   site: SiteLaddersSchema,
   effective: LaddersBySeverity,
 });
-const ResidentCareViewSchema = Type.Object({ care: ResidentCareSchema, effective: CareRulesSchema });
 const errors = {
   400: ErrorResponseSchema,
   401: ErrorResponseSchema,

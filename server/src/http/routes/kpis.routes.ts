@@ -5,6 +5,7 @@ import { listFilter } from '../../auth/scope';
 import { computeKpis } from '../../kpis/kpis';
 import type { AppDeps } from '../app';
 import { makeRequireUser, userOf } from '../authenticate';
+import { storedInstant } from '../errors';
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 const Share = Type.Union([Type.Number(), Type.Null()]);
@@ -62,8 +63,8 @@ export const kpiRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) =
       if (user.role === 'family' || user.role === 'responder') {
         throw new CareCircleError('ERR_FORBIDDEN', 'the figures are for staff, supervisors and admins');
       }
-      const from = new Date(req.query.from).toISOString();
-      const to = new Date(req.query.to).toISOString();
+      const from = storedInstant('from', req.query.from);
+      const to = storedInstant('to', req.query.to);
       if (from >= to) throw new CareCircleError('ERR_VALIDATION', '`from` must be before `to`');
       if (Date.parse(to) - Date.parse(from) > MAX_DAYS * 86_400_000)
         throw new CareCircleError('ERR_VALIDATION', `ask for at most ${MAX_DAYS} days at a time`);

@@ -3,7 +3,7 @@
  * of work; readers (`alertLog`) see an entry only once its unit of work committed, with offsets
  * per partition that start at 1, have no gaps and follow commit order.
  */
-import { type AlertState, type AlertTimelineEntry, type Outcome, partitionOf } from '@carecircle/protocol';
+import { type AlertState, type AlertTimelineEntry, fact, type Outcome, partitionOf } from '@carecircle/protocol';
 import { describe, expect, it } from 'vitest';
 import type { AlertStreamEntry } from '../ports';
 import {
@@ -40,6 +40,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
         outcome: null,
         note: 'pressed twice',
         page: { ring: 2, reminder: false, recipients: [{ id: 'usr_1', name: '张护士' }] },
+        facts: [fact('exit_door_opened', { at: alert.raisedAt }), fact('not_back_inside', { minutes: 10 })],
       });
       const { eventId: _omitted, ...bare } = raisedEntry(alert, { at: alert.updatedAt });
       const appended = await store.transaction(async (tx) => [
@@ -49,7 +50,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
       expect(appended).toEqual([
         { ...full, partition: 0, offset: 1 },
         // What was not given reads back as null (the entry has every field).
-        { ...bare, eventId: null, outcome: null, note: null, page: null, partition: 0, offset: 2 },
+        { ...bare, eventId: null, outcome: null, note: null, page: null, facts: null, partition: 0, offset: 2 },
       ]);
       expect(await store.alertLog.read(0, 0, 10)).toEqual(appended);
       expect(await store.alertLog.head(0)).toBe(2);
@@ -166,6 +167,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           eventId: null,
           outcome,
           note: 'tested the button',
+          facts: [fact('activity_again', { at: at(4) })],
         }),
       );
       const timeline = await store.alertStream.timeline(alert.id);
@@ -180,6 +182,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           outcome: null,
           note: null,
           page: null,
+          facts: null,
         },
         {
           at: at(2),
@@ -191,6 +194,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           outcome: null,
           note: null,
           page: null,
+          facts: null,
         },
         {
           at: at(3),
@@ -202,6 +206,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           outcome: null,
           note: null,
           page: null,
+          facts: null,
         },
         {
           at: at(4),
@@ -213,6 +218,7 @@ export function describeAlertStreamContract(fresh: Fresh): void {
           outcome,
           note: 'tested the button',
           page: null,
+          facts: [fact('activity_again', { at: at(4) })],
         },
       ];
       expect(timeline).toEqual(expected.map((e) => ({ ...e, seq: expect.any(Number) })));

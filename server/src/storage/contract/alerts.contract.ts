@@ -7,9 +7,10 @@ import {
   alertCategory,
   type Outcome,
   SEVERITIES,
+  TECHNICAL_ALERT_KINDS,
 } from '@carecircle/protocol';
 import { describe, expect, it } from 'vitest';
-import type { StateStore } from '../ports';
+import type { AlertFilter, SiteAlertCounts, StateStore } from '../ports';
 import {
   at,
   CARE_KIND,
@@ -177,6 +178,84 @@ export function describeAlertsContract(fresh: Fresh): void {
         expect(await list({ siteIds: [] })).toEqual([]);
         expect(await list({ residentIds: [] })).toEqual([]);
       });
+
+      it('filters by category: care kinds or technical ones, in any state and with the other filters', async () => {
+        const store = await fresh();
+        const a = await place(store, 'Sunshine');
+        const b = await place(store, 'Heping');
+        const care = await insertAlert(store, a, { kind: CARE_KIND });
+        const otherCare = await insertAlert(store, b, { kind: OTHER_CARE_KIND });
+        await moveTo(store, otherCare, RESOLVED);
+        const tech = await insertAlert(store, a, { kind: TECHNICAL_KIND });
+        const otherTech = await insertAlert(store, b, { kind: TECHNICAL_ALERT_KINDS[1] });
+        await moveTo(store, otherTech, CANCELLED);
+        const ids = (alerts: Alert[]) => alerts.map((x) => x.id).sort();
+        const list = (f: Omit<AlertFilter, 'limit'>) => store.alerts.list({ limit: 100, ...f }).then(ids);
+
+        expect(await list({ category: 'care' })).toEqual(ids([care, otherCare]));
+        expect(await list({ category: 'technical' })).toEqual(ids([tech, otherTech]));
+        expect(await list({ category: 'care', state: 'active' })).toEqual([care.id]);
+        expect(await list({ category: 'technical', state: 'closed' })).toEqual([otherTech.id]);
+        expect(await list({ category: 'technical', siteIds: [a.siteId] })).toEqual([tech.id]);
+        // A kind of the other category matches nothing.
+        expect(await list({ category: 'technical', kind: CARE_KIND })).toEqual([]);
+      });
+
+      it("with state 'closed', answers resolved and cancelled alerts, the last closed first, then by id", async () => {
+        const store = await fresh();
+        const p = await place(store);
+        const closeAt = async (alert: Alert, to: AlertState, seconds: number) =>
+          expect(await store.alerts.transition(alert.id, alert.state, to, at(seconds), {})).toBe(true);
+        // Raised in one order, closed in another; the most urgent closed first of all.
+        const critical = await insertAlert(store, p, { severity: MOST_URGENT, at: at(3) });
+        await closeAt(critical, RESOLVED, 50);
+        const cancelled = await insertAlert(store, p, { severity: LEAST_URGENT, at: at(1) });
+        await closeAt(cancelled, CANCELLED, 70);
+        const tied = [
+          await insertAlert(store, p, { severity: LEAST_URGENT, at: at(2) }),
+          await insertAlert(store, p, { severity: SEVERITIES[1], at: at(4) }),
+        ];
+        for (const t of tied) await closeAt(t, RESOLVED, 60);
+        const acked = await insertAlert(store, p, { at: at(5) });
+        await moveTo(store, acked, ACKNOWLEDGED);
+        await insertAlert(store, p, { at: at(6) }); // still open
+        const list = (f: Omit<AlertFilter, 'limit'>, limit = 100) =>
+          store.alerts.list({ limit, ...f }).then((alerts) => alerts.map((x) => x.id));
+
+        const tiedIds = tied.map((t) => t.id).sort();
+        const closedOrder = [cancelled.id, ...tiedIds, critical.id];
+        expect(await list({ state: 'closed' })).toEqual(closedOrder);
+        expect(await list({ state: 'closed' }, 2)).toEqual(closedOrder.slice(0, 2));
+        // Each closed alert has the time it closed, cancelled ones too.
+        for (const a of await store.alerts.list({ state: 'closed', limit: 100 })) {
+          expect(a.resolvedAt, a.id).not.toBeNull();
+        }
+        // Other states keep critical first, then the newest raised.
+        expect(await list({ state: RESOLVED })).toEqual([critical.id, tied[1]!.id, tied[0]!.id]);
+      });
+
+      it('filters by when an alert closed (at or after closedFrom), which no active alert matches', async () => {
+        const store = await fresh();
+        const p = await place(store);
+        const closeAt = async (alert: Alert, to: AlertState, seconds: number) =>
+          expect(await store.alerts.transition(alert.id, alert.state, to, at(seconds), {})).toBe(true);
+        const early = await insertAlert(store, p, { at: at(0) });
+        await closeAt(early, RESOLVED, 59);
+        const onTheDot = await insertAlert(store, p, { at: at(1) });
+        await closeAt(onTheDot, CANCELLED, 60);
+        // Closed the next day, at an earlier hour of it.
+        const later = await insertAlert(store, p, { at: at(2) });
+        await closeAt(later, RESOLVED, 86_400 - 7_200);
+        await insertAlert(store, p, { at: at(100) }); // open, raised after closedFrom
+        const list = (f: Omit<AlertFilter, 'limit'>) =>
+          store.alerts.list({ limit: 100, ...f }).then((alerts) => alerts.map((x) => x.id));
+
+        expect(await list({ state: 'closed', closedFrom: at(60) })).toEqual([later.id, onTheDot.id]);
+        expect(await list({ closedFrom: at(60) }).then((x) => x.sort())).toEqual([later.id, onTheDot.id].sort());
+        expect(await list({ state: 'closed', closedFrom: at(61) })).toEqual([later.id]);
+        expect(await list({ state: 'closed', closedFrom: at(86_400 * 2) })).toEqual([]);
+        expect(await list({ state: CANCELLED, closedFrom: at(0) })).toEqual([onTheDot.id]);
+      });
     });
 
     it('counts a repeat and keeps the latest event time, even when the repeat arrives out of order', async () => {
@@ -290,6 +369,62 @@ export function describeAlertsContract(fresh: Fresh): void {
       const cancelled = await insertAlert(store, a);
       await moveTo(store, cancelled, CANCELLED);
       expect(await store.alerts.countActive()).toBe(3);
+    });
+
+    describe('activeCountsBySite', () => {
+      it("counts each site's active alerts, care and technical apart, its unclaimed critical ones and its oldest open one", async () => {
+        const store = await fresh();
+        const a = await place(store, 'Sunshine');
+        const b = await place(store, 'Heping');
+        const onlyClosed = await place(store, 'Anhe');
+        await place(store, 'Quiet'); // no alerts at all
+        // Site a: open ones of both categories, two of them critical; claimed ones; closed ones.
+        await insertAlert(store, a, { kind: CARE_KIND, severity: MOST_URGENT, at: at(10) });
+        await insertAlert(store, a, { kind: OTHER_CARE_KIND, severity: LEAST_URGENT, at: at(5) });
+        await insertAlert(store, a, { kind: TECHNICAL_KIND, severity: MOST_URGENT, at: at(8) });
+        const claimed = await insertAlert(store, a, { kind: CARE_KIND, severity: MOST_URGENT, at: at(1) });
+        await moveTo(store, claimed, ACKNOWLEDGED);
+        const onTheWay = await insertAlert(store, a, { kind: TECHNICAL_KIND, severity: MOST_URGENT, at: at(2) });
+        await moveTo(store, onTheWay, EN_ROUTE);
+        for (const state of INACTIVE_STATES) {
+          const over = await insertAlert(store, a, { kind: CARE_KIND, severity: MOST_URGENT, at: at(0) });
+          await moveTo(store, over, state);
+        }
+        // Site b: one claimed alert, so nothing open.
+        const bClaimed = await insertAlert(store, b, { kind: CARE_KIND, at: at(3) });
+        await moveTo(store, bClaimed, ACKNOWLEDGED);
+        // The third site: closed alerts only.
+        for (const state of INACTIVE_STATES) {
+          const over = await insertAlert(store, onlyClosed, { kind: TECHNICAL_KIND, at: at(0) });
+          await moveTo(store, over, state);
+        }
+
+        const bySite = (counts: SiteAlertCounts[]) => [...counts].sort((x, y) => (x.siteId < y.siteId ? -1 : 1));
+        const countsA: SiteAlertCounts = {
+          siteId: a.siteId,
+          care: 3,
+          technical: 2,
+          unclaimedCritical: 2,
+          oldestOpenAt: at(5),
+        };
+        const countsB: SiteAlertCounts = {
+          siteId: b.siteId,
+          care: 1,
+          technical: 0,
+          unclaimedCritical: 0,
+          oldestOpenAt: null,
+        };
+        expect(bySite(await store.alerts.activeCountsBySite())).toEqual(bySite([countsA, countsB]));
+        expect(await store.alerts.activeCountsBySite([b.siteId, onlyClosed.siteId])).toEqual([countsB]);
+        expect(await store.alerts.activeCountsBySite([onlyClosed.siteId, 'site_unknown'])).toEqual([]);
+        expect(await store.alerts.activeCountsBySite([])).toEqual([]);
+      });
+
+      it('answers nothing for a store without alerts', async () => {
+        const store = await fresh();
+        await place(store);
+        expect(await store.alerts.activeCountsBySite()).toEqual([]);
+      });
     });
   });
 }

@@ -150,7 +150,14 @@ export function describeDirectoryContract(fresh: Fresh): void {
           expect(row(id), id).toMatchObject({ status, activeAlerts, deviceCount });
         }
         const resident = await w.store.residents.get(w.care.id);
-        expect(row(w.care.id)).toEqual({ ...resident, status: 'alert', activeAlerts: 1, deviceCount: 0 });
+        expect(row(w.care.id)).toEqual({
+          ...resident,
+          status: 'alert',
+          activeAlerts: 1,
+          deviceCount: 0,
+          presence: 'home',
+          wanderingRisk: false,
+        });
       });
 
       it('orders by room, then name, within a site and keeps each site together', async () => {

@@ -306,4 +306,11 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE sites ADD COLUMN ladders text COLLATE "C";
     `,
   },
+  {
+    version: 10,
+    name: 'what a care rule saw, as data, on the stream entry that raised or closed an alert',
+    sql: `
+      ALTER TABLE alert_stream ADD COLUMN facts text COLLATE "C";
+    `,
+  },
 ];

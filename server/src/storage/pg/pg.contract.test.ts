@@ -205,7 +205,7 @@ describe('SQL state store on PostgreSQL', () => {
       const all = await Promise.all(Array.from({ length: 4 }, () => openPostgres(d.url, logger)));
       opened.push(...all);
       const applied = lines.filter((l) => l.msg === 'applied migration').map((l) => l.version);
-      expect(applied.sort()).toEqual(migrations.map((m) => m.version));
+      expect(applied.sort((a, b) => Number(a) - Number(b))).toEqual(migrations.map((m) => m.version));
       const recorded = await sql<{ version: number }>`SELECT version FROM schema_migrations ORDER BY version`.execute(
         all[0]!.db,
       );

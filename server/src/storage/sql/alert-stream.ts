@@ -8,6 +8,7 @@
 import {
   type Actor,
   type Alert,
+  type AlertFact,
   type AlertState,
   type AlertTimelineEntry,
   type Outcome,
@@ -38,6 +39,7 @@ function toEntry(r: AlertStreamTable): AlertStreamEntry {
     outcome: r.outcome as Outcome | null,
     note: r.note,
     page: r.page ? (JSON.parse(r.page) as Page) : null,
+    facts: r.facts ? (JSON.parse(r.facts) as AlertFact[]) : null,
     alert: r.alert ? (JSON.parse(r.alert) as Alert) : null,
   };
 }
@@ -77,6 +79,7 @@ export class SqlAlertStreamWriter implements AlertStreamWriter {
       outcome: e.outcome ?? null,
       note: e.note ?? null,
       page: e.page ? JSON.stringify(e.page) : null,
+      facts: e.facts?.length ? JSON.stringify(e.facts) : null,
       alert: e.alert ? JSON.stringify(e.alert) : null,
     };
     await this.db.insertInto('alert_stream').values(row).execute();
@@ -107,6 +110,7 @@ export class SqlAlertStreamWriter implements AlertStreamWriter {
           outcome: e.outcome,
           note: e.note,
           page: e.page,
+          facts: e.facts,
         },
       ];
     });

@@ -2,15 +2,18 @@ import {
   ACTIVE_ALERT_STATES,
   type Actor,
   type Alert,
+  type AlertCategory,
   type AlertKind,
   type AlertState,
   alertCategory,
+  CARE_ALERT_KINDS,
   type Outcome,
   SEVERITIES,
   type Severity,
+  TECHNICAL_ALERT_KINDS,
 } from '@carecircle/protocol';
 import { type Kysely, sql } from 'kysely';
-import type { AlertFilter, AlertPatch, AlertsRepository, NewAlert } from '../ports';
+import type { AlertFilter, AlertPatch, AlertsRepository, NewAlert, SiteAlertCounts } from '../ports';
 import type { Tables } from './schema';
 
 function selectAlerts(db: Kysely<Tables>) {
@@ -72,6 +75,14 @@ function toAlert(r: Row): Alert {
   };
 }
 
+/** The states an alert is over in: `resolved_at` is set on entering either (see `transition`). */
+const CLOSED_ALERT_STATES = ['resolved', 'cancelled'] as const satisfies readonly AlertState[];
+
+const KINDS_OF: Readonly<Record<AlertCategory, readonly AlertKind[]>> = {
+  care: CARE_ALERT_KINDS,
+  technical: TECHNICAL_ALERT_KINDS,
+};
+
 /**
  * Severity rank from the contract's order (critical first), as SQL. The ranks are literals: bound
  * as parameters, PostgreSQL would type them as text and order '10' before '2'.
@@ -104,18 +115,21 @@ export class SqlAlertsRepository implements AlertsRepository {
     if (f.siteIds?.length === 0 || f.residentIds?.length === 0) return [];
     let q = selectAlerts(this.db);
     if (f.state === 'active') q = q.where('a.state', 'in', ACTIVE_ALERT_STATES);
+    else if (f.state === 'closed') q = q.where('a.state', 'in', CLOSED_ALERT_STATES);
     else if (f.state) q = q.where('a.state', '=', f.state);
     if (f.kind) q = q.where('a.kind', '=', f.kind);
+    if (f.category) q = q.where('a.kind', 'in', KINDS_OF[f.category]);
     if (f.siteIds) q = q.where('a.site_id', 'in', f.siteIds);
     if (f.residentIds) q = q.where('a.resident_id', 'in', f.residentIds);
+    // ISO text of one shape (`toISOString`) in both stores (PostgreSQL: COLLATE "C"), so text order is time order.
     if (f.raisedFrom) q = q.where('a.raised_at', '>=', f.raisedFrom);
     if (f.raisedBefore) q = q.where('a.raised_at', '<', f.raisedBefore);
-    const rows = await q
-      .orderBy(severityRank())
-      .orderBy('a.raised_at', 'desc')
-      .orderBy('a.id')
-      .limit(f.limit)
-      .execute();
+    if (f.closedFrom) q = q.where('a.resolved_at', '>=', f.closedFrom);
+    const ordered =
+      f.state === 'closed'
+        ? q.orderBy('a.resolved_at', 'desc').orderBy('a.id')
+        : q.orderBy(severityRank()).orderBy('a.raised_at', 'desc').orderBy('a.id');
+    const rows = await ordered.limit(f.limit).execute();
     return rows.map(toAlert);
   }
 
@@ -153,7 +167,7 @@ export class SqlAlertsRepository implements AlertsRepository {
   }
 
   async transition(id: string, from: AlertState, to: AlertState, at: string, patch: AlertPatch): Promise<boolean> {
-    const closing: readonly AlertState[] = ['resolved', 'cancelled'];
+    const closing: readonly AlertState[] = CLOSED_ALERT_STATES;
     const r = await this.db
       .updateTable('alerts')
       .set({
@@ -189,5 +203,43 @@ export class SqlAlertsRepository implements AlertsRepository {
       .where('state', 'in', ACTIVE_ALERT_STATES)
       .executeTakeFirstOrThrow();
     return Number(r.n);
+  }
+
+  async activeCountsBySite(siteIds?: readonly string[]): Promise<SiteAlertCounts[]> {
+    if (siteIds?.length === 0) return [];
+    // One grouped query over the active alerts. The 1s are literals: COUNT skips the NULL the
+    // CASE answers otherwise, and PostgreSQL need not type a bound parameter.
+    const one = sql.lit(1);
+    let q = this.db
+      .selectFrom('alerts as a')
+      .select((eb) => [
+        'a.site_id',
+        eb.fn.count<number | string>(eb.case().when('a.kind', 'in', CARE_ALERT_KINDS).then(one).end()).as('care'),
+        eb.fn
+          .count<number | string>(eb.case().when('a.kind', 'in', TECHNICAL_ALERT_KINDS).then(one).end())
+          .as('technical'),
+        eb.fn
+          .count<number | string>(
+            eb
+              .case()
+              .when(eb.and([eb('a.state', '=', 'open'), eb('a.severity', '=', SEVERITIES[0])]))
+              .then(one)
+              .end(),
+          )
+          .as('unclaimed_critical'),
+        eb.fn
+          .min<string | null>(eb.case().when('a.state', '=', 'open').then(eb.ref('a.raised_at')).end())
+          .as('oldest_open_at'),
+      ])
+      .where('a.state', 'in', ACTIVE_ALERT_STATES);
+    if (siteIds) q = q.where('a.site_id', 'in', siteIds);
+    const rows = await q.groupBy('a.site_id').execute();
+    return rows.map((r) => ({
+      siteId: r.site_id,
+      care: Number(r.care),
+      technical: Number(r.technical),
+      unclaimedCritical: Number(r.unclaimed_critical),
+      oldestOpenAt: r.oldest_open_at ?? null,
+    }));
   }
 }

@@ -56,6 +56,7 @@ export class SqlResidentsRepository implements ResidentsRepository {
         'r.home_id as homeId',
         'r.name',
         'r.room',
+        'r.care',
         eb
           .selectFrom('alerts as a')
           .select(eb.fn.countAll<number>().as('n'))
@@ -92,6 +93,9 @@ export class SqlResidentsRepository implements ResidentsRepository {
       const care = Number(r.careAlerts ?? 0);
       const active = Number(r.activeAlerts ?? 0);
       const offline = Number(r.offlineDevices ?? 0);
+      const profile = r.care
+        ? { ...DEFAULT_RESIDENT_CARE, ...(JSON.parse(r.care) as ResidentCare) }
+        : DEFAULT_RESIDENT_CARE;
       return {
         id: r.id,
         siteId: r.siteId,
@@ -101,6 +105,8 @@ export class SqlResidentsRepository implements ResidentsRepository {
         status: care > 0 ? 'alert' : active > 0 || offline > 0 ? 'device_problem' : 'ok',
         activeAlerts: active,
         deviceCount: Number(r.deviceCount ?? 0),
+        presence: profile.presence,
+        wanderingRisk: profile.wanderingRisk,
       };
     });
   }

@@ -126,6 +126,8 @@ export interface AlertStreamTable {
   alert: string | null;
   /** JSON `Page` of a `paged` entry. */
   page: string | null;
+  /** JSON `AlertFact[]` of what a care rule saw. */
+  facts: string | null;
 }
 
 export interface LogHeadsTable {

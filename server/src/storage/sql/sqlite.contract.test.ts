@@ -204,6 +204,7 @@ describe('SQL state store on SQLite', () => {
         outcome: null,
         note: null,
         page: null,
+        facts: null,
       },
       {
         seq: 2,
@@ -216,6 +217,7 @@ describe('SQL state store on SQLite', () => {
         outcome: null,
         note: 'on my way',
         page: null,
+        facts: null,
       },
     ]);
     const head = await store.alertLog.head(0);
