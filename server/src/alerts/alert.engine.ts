@@ -94,6 +94,10 @@ export class AlertEngine implements LogHandler<JournalEntry> {
     await this.deps.store.transaction(
       async (tx) => {
         const routine: JournalEntry[] = [];
+        const inputs = await this.deps.careRules?.batchInputs(
+          tx,
+          entries.map((e) => e.event),
+        );
         for (const entry of entries) {
           const intent = evaluate(entry.event, await this.profileOf(tx, entry.event.deviceId));
           if (intent) await this.applyOne(tx, entry, intent, counts);
@@ -101,12 +105,18 @@ export class AlertEngine implements LogHandler<JournalEntry> {
             const rules = this.deps.careRules;
             if (rules && entry.event.residentId && CARE_RULE_KINDS.has(entry.event.kind)) {
               // Its own savepoint, like an alarm: a rule that fails on one event skips that event only.
-              await this.guarded(tx, entry, counts, (sp) => rules.onEvent(sp, entry.event, this.when(entry.event)));
+              const done = await this.guarded(tx, entry, counts, (sp) =>
+                rules.onEvent(sp, entry.event, this.when(entry.event), inputs),
+              );
+              // Rolled back: what the batch kept of timers it wrote may no longer hold.
+              if (!done) inputs?.clear();
             }
             routine.push(entry);
             counts.processed += 1;
           }
         }
+        // Deadlines the rules moved in this batch, once per resident (see `RuleInputs`).
+        await inputs?.flush(tx);
         await this.trackDevices(tx, routine);
         // Fenced: if another server already handled these entries, this unit of work rolls back.
         await tx.offsets.advance('journal', ALERT_ENGINE_CONSUMER, partition, after, last.offset);

@@ -9,7 +9,7 @@ import type { TimerHandler } from '../scheduler/timer-runner';
 import type { StoredTimer, UnitOfWork } from '../storage/ports';
 import { DayRules, INACTIVITY_TIMER, inactivityKey, VITALS_TIMER, vitalsKey } from './day-rules';
 import { BED_EXIT_TIMER, bedExitKey, NightRules, WANDERING_TIMER, wanderingKey } from './night-rules';
-import { ruleContext } from './rule-context';
+import { RuleInputs, ruleContext } from './rule-context';
 
 /** Event kinds the care rules read. */
 export const CARE_RULE_KINDS: ReadonlySet<DeviceEvent['kind']> = new Set([
@@ -28,20 +28,50 @@ export class CareRuleSet implements TimerHandler {
 
   constructor(private readonly deps: { clock: Clock }) {}
 
-  /** An event of a resident a rule reads, at its believed time `when`. */
-  async onEvent(tx: UnitOfWork, event: DeviceEvent, when: string): Promise<void> {
+  /**
+   * An event of a resident a rule reads, at its believed time `when`. `inputs`: what the engine's
+   * batch already read (one per batch, from `batchInputs`).
+   */
+  async onEvent(tx: UnitOfWork, event: DeviceEvent, when: string, inputs = new RuleInputs()): Promise<void> {
     if (!event.residentId || !CARE_RULE_KINDS.has(event.kind)) return;
-    const ctx = await ruleContext(tx, event.residentId, event.siteId, this.deps.clock.now());
+    const ctx = await ruleContext(tx, event.residentId, event.siteId, this.deps.clock.now(), inputs);
     if (!ctx) return;
     if (ctx.care.presence !== 'home') {
       // Away or in hospital: nothing is watched, and what was pending is dropped.
-      for (const key of [wanderingKey, bedExitKey, inactivityKey, vitalsKey])
+      for (const key of [wanderingKey, bedExitKey, inactivityKey, vitalsKey]) {
         await tx.timers.cancel(key(ctx.residentId));
+        inputs.removedTimer(key(ctx.residentId));
+      }
       return;
     }
-    const placement = (await tx.devices.get(event.deviceId))?.placement ?? null;
+    const placement = await inputs.placement(tx, event.deviceId);
     await this.night.onEvent(tx, ctx, event, when, placement);
     await this.day.onEvent(tx, ctx, event, when);
+  }
+
+  /**
+   * What one batch of the engine reads once for all its events: the care profiles of its
+   * residents, its devices' placements and its residents' inactivity deadlines, one read each
+   * (a radar's batch is mostly presence, each of which moves that deadline).
+   */
+  async batchInputs(tx: UnitOfWork, events: readonly DeviceEvent[]): Promise<RuleInputs> {
+    const inputs = new RuleInputs();
+    const ruled = events.filter((e) => e.residentId && CARE_RULE_KINDS.has(e.kind));
+    if (ruled.length === 0) return inputs;
+    const residents = [...new Set(ruled.map((e) => e.residentId as string))];
+    const devices = [...new Set(ruled.map((e) => e.deviceId))];
+    const keys = residents.map(inactivityKey);
+    const [cares, placements, timers] = await Promise.all([
+      tx.residents.cares(residents),
+      tx.devices.placements(devices),
+      tx.timers.getMany(keys),
+    ]);
+    inputs.seed({
+      cares: new Map(residents.map((id) => [id, cares.get(id) ?? null])),
+      placements: new Map(devices.map((id) => [id, placements.get(id) ?? null])),
+      timers: new Map(keys.map((key) => [key, timers.get(key) ?? null])),
+    });
+    return inputs;
   }
 
   async fire(tx: UnitOfWork, task: StoredTimer): Promise<void> {

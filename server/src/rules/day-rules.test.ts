@@ -82,6 +82,50 @@ describe('inactivity', () => {
   });
 });
 
+describe('in one batch of the engine (as under load)', () => {
+  const deadline = async () => (await h.t.store.timers.get(`inactivity:${h.w.resA.id}`))?.dueAt ?? null;
+
+  it('moves the inactivity deadline once, from the latest activity, whatever the order in the batch', async () => {
+    const early = h.event('pir', 'presence', { present: true }); // 08:00
+    h.clock.advance(10 * MINUTE);
+    const late = h.event('pir', 'motion', { motion: true }); // 08:10
+    // The later one first: the older one after it must not pull the deadline back.
+    await h.feedBatch([late, early, h.event('pir', 'presence', { present: false })]);
+    expect(await deadline()).toBe(new Date(MORNING + 10 * MINUTE + 4 * HOUR).toISOString());
+    expect(await later(4 * HOUR - 1)).toBe(0);
+    expect(await later(1)).toBe(1);
+    expect(await alertsOf('inactivity')).toHaveLength(1);
+  });
+
+  it('clears an open inactivity alert at the first activity of a batch, once', async () => {
+    await send('pir', 'presence', { present: true });
+    await later(4 * HOUR);
+    const [alert] = await alertsOf('inactivity');
+    expect(alert?.state).toBe('open');
+    await h.feedBatch([h.event('pir', 'presence', { present: true }), h.event('pir', 'motion', { motion: true })]);
+    expect(await h.t.store.alerts.get(alert!.id)).toMatchObject({ state: 'resolved' });
+    const resolved = (await h.t.store.alertStream.timeline(alert!.id)).filter((e) => e.toState === 'resolved');
+    expect(resolved).toHaveLength(1);
+  });
+
+  it('a resident marked away mid-batch keeps no deadline a presence earlier in the batch moved', async () => {
+    await send('pir', 'presence', { present: true });
+    expect(await deadline()).not.toBeNull();
+    h.clock.advance(MINUTE);
+    const before = h.event('pir', 'presence', { present: true });
+    await h.t.store.residents.setCare(h.w.resA.id, {
+      wanderingRisk: false,
+      livesAlone: true,
+      presence: 'away',
+      rules: {},
+    });
+    // The batch reads the profile once: away for both, so the deadline goes and none is written back.
+    await h.feedBatch([before, h.event('pir', 'motion', { motion: true })]);
+    expect(await deadline()).toBeNull();
+    expect(await later(24 * HOUR)).toBe(0);
+  });
+});
+
 describe('vitals', () => {
   it('raises when a value stays outside its range for five minutes, and not for one outlier', async () => {
     await send('bed', 'vitals', { heartRate: 140 });

@@ -61,17 +61,22 @@ export class DayRules {
   }
 
   private async activity(tx: UnitOfWork, ctx: RuleContext, event: DeviceEvent, when: string): Promise<void> {
-    const existing = await tx.timers.get(inactivityKey(ctx.residentId));
+    const key = inactivityKey(ctx.residentId);
+    const existing = await ctx.inputs.timer(tx, key);
     // Out of order: an older event than the one the deadline counts from changes nothing.
     if (existing && String(existing.payload.since) > when) return;
-    await tx.timers.schedule({
-      key: inactivityKey(ctx.residentId),
+    const task = {
+      key,
       kind: INACTIVITY_TIMER,
       siteId: ctx.site.id,
       dueAt: new Date(Date.parse(when) + ctx.rules.inactivityHours * 60 * MINUTE).toISOString(),
       payload: { residentId: ctx.residentId, deviceId: event.deviceId, since: when },
-    });
-    // The next activity clears an inactivity alert.
+    };
+    ctx.inputs.deferSchedule(task);
+    // The next activity clears an inactivity alert. While a deadline is pending none is active:
+    // the deadline raises it when it fires, and firing consumes it; only the next activity sets
+    // a new one (and clears the alert). So only with no deadline is there an alert to look for.
+    if (existing) return;
     const active = await tx.alerts.findActive(ctx.subject, 'inactivity');
     if (active) {
       await transitionAlert(tx, {

@@ -76,7 +76,9 @@ export class NightRules {
       case 'motion': {
         const seen = event.kind === 'presence' ? event.data.present : event.data.motion;
         // Someone inside the home: back (a sensor at the door itself says nothing of inside).
-        if (seen && placement !== null && placement !== 'exit_door') await tx.timers.cancel(wanderingKey(r));
+        // Only a resident at risk has a wandering deadline (see `fire` for a flag lifted meanwhile).
+        if (seen && ctx.care.wanderingRisk && placement !== null && placement !== 'exit_door')
+          await tx.timers.cancel(wanderingKey(r));
         return;
       }
       default:
@@ -87,6 +89,8 @@ export class NightRules {
   async fire(tx: UnitOfWork, ctx: RuleContext, task: StoredTimer): Promise<void> {
     const deviceId = String(task.payload.deviceId);
     if (task.kind === WANDERING_TIMER) {
+      // No longer at risk: the deadline set while they were is dropped, not raised.
+      if (!ctx.care.wanderingRisk) return;
       if (await tx.alerts.findActive(ctx.subject, 'wandering')) return;
       const facts = (task.payload.facts as Fact[]) ?? [];
       const said = facts.map((f) => `${ctx.local(f.at)} ${f.what === 'bed_empty' ? 'bed empty' : 'exit door opened'}`);

@@ -97,6 +97,8 @@ export interface ResidentsRepository {
   statusChange(residentId: string): Promise<ResidentStatusChange | null>;
   /** The care profile (`DEFAULT_RESIDENT_CARE` until set); null for an unknown resident. */
   care(residentId: string): Promise<ResidentCare | null>;
+  /** The care profiles of these residents in one read; an unknown resident is left out. */
+  cares(residentIds: readonly string[]): Promise<Map<string, ResidentCare>>;
   /** Replaces it; false for an unknown resident. */
   setCare(residentId: string, care: ResidentCare): Promise<boolean>;
 }
@@ -114,6 +116,8 @@ export interface DevicesRepository {
     now: string,
   ): Promise<DeviceRecord>;
   get(id: string): Promise<DeviceState | null>;
+  /** These devices' placements in one read; an unknown device is left out. */
+  placements(ids: readonly string[]): Promise<Map<string, Placement | null>>;
   /** Ordered by site, then id; only the given sites when `siteIds` is set. */
   list(siteIds?: readonly string[]): Promise<DeviceState[]>;
   /** False for an unknown device. */
@@ -395,6 +399,8 @@ export interface TimersRepository {
   /** Drops the task; false when there was none. */
   cancel(key: string): Promise<boolean>;
   get(key: string): Promise<StoredTimer | null>;
+  /** The pending tasks of these keys in one read; a key with none is left out. */
+  getMany(keys: readonly string[]): Promise<Map<string, StoredTimer>>;
   /** Tasks of `partition` due at or before `now`, earliest first (then by key). */
   due(partition: number, now: string, limit: number): Promise<StoredTimer[]>;
   /** The earliest due time in `partition`; null when it has none. */

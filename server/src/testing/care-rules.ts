@@ -19,6 +19,10 @@ export interface RulesHarness {
   send(deviceId: string, kind: EventKind, data: Record<string, unknown>): Promise<void>;
   /** Any event, as the journal hands it to the engine. */
   feed(event: DeviceEvent): Promise<void>;
+  /** Several events in one batch of the engine (one unit of work), as under load. */
+  feedBatch(events: readonly DeviceEvent[]): Promise<void>;
+  /** An event from a device of resident A, sent now by the clock, to pass to `feedBatch`. */
+  event(deviceId: string, kind: EventKind, data: Record<string, unknown>): DeviceEvent;
   /** Moves the clock on and fires what fell due; answers how many fired. */
   later(ms: number): Promise<number>;
 }
@@ -43,10 +47,24 @@ export async function rulesHarness(
     await t.store.devices.setPlacement(id, placement);
   }
   let offset = 0;
-  const feed = async (event: DeviceEvent) => {
+  const feedBatch = async (events: readonly DeviceEvent[]) => {
     const after = await t.store.offsets.get('journal', ALERT_ENGINE_CONSUMER, 0);
-    await engine.handle(0, [{ partition: 0, offset: ++offset, event }], after);
+    await engine.handle(
+      0,
+      events.map((event) => ({ partition: 0, offset: ++offset, event })),
+      after,
+    );
   };
+  const feed = (event: DeviceEvent) => feedBatch([event]);
+  const event = (deviceId: string, kind: EventKind, data: Record<string, unknown>) =>
+    deviceEvent(
+      kind,
+      { deviceId, siteId: w.siteA, residentId: w.resA.id },
+      {
+        ts: clock.iso(),
+        data: data as never,
+      },
+    ) as DeviceEvent;
   return {
     t,
     w,
@@ -54,17 +72,9 @@ export async function rulesHarness(
     engine,
     runner,
     feed,
-    send: (deviceId, kind, data) =>
-      feed(
-        deviceEvent(
-          kind,
-          { deviceId, siteId: w.siteA, residentId: w.resA.id },
-          {
-            ts: clock.iso(),
-            data: data as never,
-          },
-        ) as DeviceEvent,
-      ),
+    feedBatch,
+    event,
+    send: (deviceId, kind, data) => feed(event(deviceId, kind, data)),
     async later(ms) {
       clock.advance(ms);
       return runner.fireDue();

@@ -93,6 +93,14 @@ export class SqlDevicesRepository implements DevicesRepository {
     return r ? toDevice(r) : null;
   }
 
+  async placements(ids: readonly string[]): Promise<Map<string, Placement | null>> {
+    const found = new Map<string, Placement | null>();
+    if (ids.length === 0) return found;
+    const rows = await this.db.selectFrom('devices').select(['id', 'placement']).where('id', 'in', ids).execute();
+    for (const r of rows) found.set(r.id, (r.placement as Placement | null) ?? null);
+    return found;
+  }
+
   async list(siteIds?: readonly string[]): Promise<DeviceState[]> {
     if (siteIds && siteIds.length === 0) return [];
     let q = this.db.selectFrom('devices').select(COLUMNS).orderBy('site_id').orderBy('id');

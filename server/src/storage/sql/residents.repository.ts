@@ -122,6 +122,19 @@ export class SqlResidentsRepository implements ResidentsRepository {
     return r.care ? { ...DEFAULT_RESIDENT_CARE, ...(JSON.parse(r.care) as ResidentCare) } : DEFAULT_RESIDENT_CARE;
   }
 
+  async cares(residentIds: readonly string[]): Promise<Map<string, ResidentCare>> {
+    const found = new Map<string, ResidentCare>();
+    if (residentIds.length === 0) return found;
+    const rows = await this.db.selectFrom('residents').select(['id', 'care']).where('id', 'in', residentIds).execute();
+    for (const r of rows) {
+      found.set(
+        r.id,
+        r.care ? { ...DEFAULT_RESIDENT_CARE, ...(JSON.parse(r.care) as ResidentCare) } : DEFAULT_RESIDENT_CARE,
+      );
+    }
+    return found;
+  }
+
   async setCare(residentId: string, care: ResidentCare): Promise<boolean> {
     const r = await this.db
       .updateTable('residents')

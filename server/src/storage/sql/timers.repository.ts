@@ -80,6 +80,14 @@ export class SqlTimersRepository implements TimersRepository {
     return r ? toTimer(r) : null;
   }
 
+  async getMany(keys: readonly string[]): Promise<Map<string, StoredTimer>> {
+    const found = new Map<string, StoredTimer>();
+    if (keys.length === 0) return found;
+    const rows = await this.db.selectFrom('timers').selectAll().where('key', 'in', keys).execute();
+    for (const r of rows) found.set(r.key, toTimer(r));
+    return found;
+  }
+
   async due(partition: number, now: string, limit: number): Promise<StoredTimer[]> {
     const rows = await this.db
       .selectFrom('timers')
