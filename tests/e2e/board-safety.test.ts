@@ -10,27 +10,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CareRulesPatch, topics } from '@carecircle/protocol';
 import type { MqttClient } from 'mqtt';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatClock, localTime } from '../../server/src/time/site-time';
-import { alertDetail, connectDevice, getJson, login } from '../support/api';
+import { alertDetail, getJson, login } from '../support/api';
+import { expectFits, launchChromium } from '../support/browser';
 import { cli, type PlatformProcess, ROOT, removeDir, startPlatform, tempDir } from '../support/harness';
+import { addNightSensors, armNightDrill, type NightSensors, sense } from '../support/night';
 import { provisionWorld, type World } from '../support/world';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // The alarm must sound without a click on this fresh page (a signed-in workstation has had one).
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 /** Counts the tones the page really starts through Web Audio. */
 const COUNT_TONES = `
@@ -39,29 +26,10 @@ const COUNT_TONES = `
   OscillatorNode.prototype.start = function (...args) { window.__tones += 1; return start.apply(this, args); };
 `;
 
-async function putJson(baseUrl: string, path: string, token: string, body: unknown) {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return res.status;
-}
-
 const shot = async (page: Page, name: string) => {
   if (process.env.SCREENSHOT_DIR)
     await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, name), fullPage: true });
 };
-
-/** Nothing scrolls sideways at this width. */
-async function fits(page: Page, width: number): Promise<void> {
-  const wide = await page.evaluate(`[...document.querySelectorAll('body *')]
-    .filter((e) => e.getBoundingClientRect().right > ${width} + 0.5)
-    .map((e) => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' ' + Math.round(e.getBoundingClientRect().right))
-    .slice(0, 5)`);
-  expect(wide).toEqual([]);
-  expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(width);
-}
 
 describe('the board as a safety console, in Chromium', () => {
   let dir: string;
@@ -72,18 +40,11 @@ describe('the board as a safety console, in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   const clients: MqttClient[] = [];
-  const devices: Record<'door' | 'bed', { id: string; secret: string }> = {} as never;
+  let devices: NightSensors;
   const consoleErrors: string[] = [];
 
-  const sensor = async (name: 'door' | 'bed', payload: Record<string, unknown>) => {
-    const client = await connectDevice(platform.mqttUrl, devices[name]);
-    clients.push(client);
-    await client.publishAsync(
-      topics.event(devices[name].id),
-      JSON.stringify({ v: 1, ts: new Date().toISOString(), ...payload }),
-      { qos: 1 },
-    );
-  };
+  const sensor = (name: 'door' | 'bed', payload: Record<string, unknown>) =>
+    sense(platform.mqttUrl, devices[name], payload, clients);
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dashboard/dist/index.html'))) {
@@ -93,27 +54,10 @@ describe('the board as a safety console, in Chromium', () => {
     profile = tempDir('cc-chromium-');
     world = await provisionWorld(dir);
     supervisor = await cli(dir, ['user', 'add', '--username', 'night-lead', '--role', 'supervisor']);
-    for (const [name, type] of [
-      ['door', 'door_sensor'],
-      ['bed', 'bed_sensor'],
-    ] as const) {
-      devices[name] = await cli(dir, [
-        'device',
-        'add',
-        '--site',
-        world.siteA,
-        '--resident',
-        world.residentA,
-        '--type',
-        type,
-      ]);
-    }
+    devices = await addNightSensors(dir, world);
     platform = await startPlatform(dir);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      locale: 'en-US',
-    });
+    // The alarm must sound without a click on this fresh page (a signed-in workstation has had one).
+    context = await launchChromium(profile, 'en-US', ['--autoplay-policy=no-user-gesture-required']);
     await context.addInitScript(COUNT_TONES);
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => {
@@ -123,32 +67,7 @@ describe('the board as a safety console, in Chromium', () => {
     // Night from a minute ago for two hours (site zone), a 3 s return window, ring 2 after 2 s.
     const lead = await login(platform.baseUrl, supervisor.username, supervisor.password);
     const nurse = await login(platform.baseUrl, world.staffA.username, world.staffA.password);
-    const now = localTime('Asia/Shanghai', Date.now()).minute;
-    const night: CareRulesPatch = {
-      nightStart: formatClock((now + 1440 - 1) % 1440),
-      nightEnd: formatClock((now + 120) % 1440),
-    };
-    expect(await putJson(platform.baseUrl, `/api/v1/sites/${world.siteA}/rules`, lead, night)).toBe(200);
-    const ladder = {
-      steps: [
-        { ring: 1, afterSeconds: 0 },
-        { ring: 2, afterSeconds: 2 },
-      ],
-      reminderEverySeconds: null,
-    };
-    expect(await putJson(platform.baseUrl, `/api/v1/sites/${world.siteA}/ladders`, lead, { critical: ladder })).toBe(
-      200,
-    );
-    const care = { wanderingRisk: true, livesAlone: true, presence: 'home', rules: { wanderingReturnMinutes: 0.05 } };
-    expect(await putJson(platform.baseUrl, `/api/v1/residents/${world.residentA}/care`, nurse, care)).toBe(200);
-    for (const [name, placement] of [
-      ['door', 'exit_door'],
-      ['bed', 'bedroom'],
-    ] as const) {
-      expect(
-        await putJson(platform.baseUrl, `/api/v1/devices/${devices[name].id}/placement`, nurse, { placement }),
-      ).toBe(200);
-    }
+    await armNightDrill(platform.baseUrl, { lead, nurse }, world, devices);
   });
 
   afterAll(async () => {
@@ -192,7 +111,7 @@ describe('the board as a safety console, in Chromium', () => {
     );
     await shot(page, 'wandering-takeover.png');
     await page.setViewportSize({ width: 360, height: 740 });
-    await fits(page, 360);
+    await expectFits(page, 360);
     await shot(page, 'wandering-takeover-phone.png');
     await page.setViewportSize({ width: 1280, height: 800 });
 
@@ -286,7 +205,7 @@ describe('the board as a safety console, in Chromium', () => {
     expect(bg).toBe('rgb(13, 19, 18)');
     await shot(page, 'night-large.png');
     await page.setViewportSize({ width: 360, height: 740 });
-    await fits(page, 360);
+    await expectFits(page, 360);
     await shot(page, 'night-large-phone.png');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByTestId('display-night').click();
@@ -330,7 +249,7 @@ describe('the board as a safety console, in Chromium', () => {
     expect(await cardB.getAttribute('data-technical')).toBe('0');
     await shot(page, 'overview.png');
     await page.setViewportSize({ width: 360, height: 740 });
-    await fits(page, 360);
+    await expectFits(page, 360);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     await cardA.click();
@@ -361,13 +280,13 @@ describe('the board as a safety console, in Chromium', () => {
     ] as const) {
       await page.setViewportSize({ width, height });
       await shot(page, name);
-      await fits(page, width);
+      await expectFits(page, width);
     }
     await page.getByTestId('site-select').selectOption('all');
     await page.getByTestId('site-overview').waitFor();
     expect(await page.locator('#overview-title').textContent()).toBe('全部机构');
     await shot(page, 'zh-overview-phone.png');
-    await fits(page, 360);
+    await expectFits(page, 360);
   });
 
   it('ran without a console error', () => {

@@ -6,42 +6,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '@carecircle/protocol';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertDetail, login, sendSos } from '../support/api';
+import { launchChromium, withBrowser } from '../support/browser';
 import { type PlatformProcess, ROOT, removeDir, startPlatform, tempDir } from '../support/harness';
 import { provisionWorld, type World } from '../support/world';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** A fresh Chromium profile preferring `locale`, closed and removed afterwards. */
-async function withBrowser(locale: string, use: (page: Page) => Promise<void>): Promise<void> {
-  const profile = tempDir('cc-chromium-');
-  const browser = await launch(profile, locale);
-  try {
-    await use(browser.pages()[0] ?? (await browser.newPage()));
-  } finally {
-    await browser.close();
-    removeDir(profile);
-  }
-}
-
-function launch(profile: string, locale: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    locale,
-  });
-}
 
 describe('staff dashboard in Chromium', () => {
   let dir: string;
@@ -63,7 +33,7 @@ describe('staff dashboard in Chromium', () => {
     profile = tempDir('cc-chromium-');
     world = await provisionWorld(dir);
     platform = await startPlatform(dir);
-    context = await launch(profile, 'en-US');
+    context = await launchChromium(profile, 'en-US');
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());

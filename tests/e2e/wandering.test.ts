@@ -7,33 +7,24 @@
  * ring 2 (the supervisor is paged), is acknowledged and resolved, and shows in the KPIs. And a
  * ladder in the middle of its steps goes on after the process is killed (SIGKILL) and restarted.
  */
-import { type Alert, type CareRulesPatch, topics } from '@carecircle/protocol';
+import type { Alert } from '@carecircle/protocol';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatClock, localTime } from '../../server/src/time/site-time';
 import {
   alertDetail,
-  connectDevice,
   connectLive,
   getJson,
   type LiveSocket,
   listAlerts,
   login,
   postJson,
+  putJson,
   sendSos,
   waitFor,
 } from '../support/api';
 import { cli, type PlatformProcess, removeDir, startPlatform, tempDir } from '../support/harness';
+import { addNightSensors, armNightDrill, type NightSensors, sense } from '../support/night';
 import { provisionWorld, type World } from '../support/world';
-
-async function putJson(baseUrl: string, path: string, token: string, body: unknown) {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('a wandering incident at night', () => {
   let dir: string;
@@ -42,27 +33,13 @@ describe('a wandering incident at night', () => {
   let supervisor: { username: string; password: string };
   const sockets: LiveSocket[] = [];
   const clients: MqttClient[] = [];
-  const devices: Record<'door' | 'bed', { id: string; secret: string }> = {} as never;
+  let devices: NightSensors;
 
   beforeAll(async () => {
     dir = tempDir();
     world = await provisionWorld(dir);
     supervisor = await cli(dir, ['user', 'add', '--username', 'night-lead', '--role', 'supervisor']);
-    for (const [name, type] of [
-      ['door', 'door_sensor'],
-      ['bed', 'bed_sensor'],
-    ] as const) {
-      devices[name] = await cli(dir, [
-        'device',
-        'add',
-        '--site',
-        world.siteA,
-        '--resident',
-        world.residentA,
-        '--type',
-        type,
-      ]);
-    }
+    devices = await addNightSensors(dir, world);
     platform = await startPlatform(dir);
   });
 
@@ -78,29 +55,7 @@ describe('a wandering incident at night', () => {
     const lead = await login(base, supervisor.username, supervisor.password);
     const nurse = await login(base, world.staffA.username, world.staffA.password);
     // "Night" from a minute ago for two hours, in the site's zone; a 3 s window; ring 2 after 2 s.
-    const now = localTime('Asia/Shanghai', Date.now()).minute;
-    const night: CareRulesPatch = {
-      nightStart: formatClock((now + 1440 - 1) % 1440),
-      nightEnd: formatClock((now + 120) % 1440),
-    };
-    expect((await putJson(base, `/api/v1/sites/${world.siteA}/rules`, lead, night)).status).toBe(200);
-    const ladder = {
-      steps: [
-        { ring: 1, afterSeconds: 0 },
-        { ring: 2, afterSeconds: 2 },
-      ],
-      reminderEverySeconds: null,
-    };
-    expect((await putJson(base, `/api/v1/sites/${world.siteA}/ladders`, lead, { critical: ladder })).status).toBe(200);
-    const care = { wanderingRisk: true, livesAlone: true, presence: 'home', rules: { wanderingReturnMinutes: 0.05 } };
-    expect((await putJson(base, `/api/v1/residents/${world.residentA}/care`, nurse, care)).status).toBe(200);
-    for (const [name, placement] of [
-      ['door', 'exit_door'],
-      ['bed', 'bedroom'],
-    ] as const) {
-      const placed = await putJson(base, `/api/v1/devices/${devices[name].id}/placement`, nurse, { placement });
-      expect(placed.status).toBe(200);
-    }
+    await armNightDrill(base, { lead, nurse }, world, devices);
 
     const staffScreen = await connectLive(base, nurse);
     const leadPhone = await connectLive(base, lead);
@@ -112,15 +67,8 @@ describe('a wandering incident at night', () => {
     );
 
     // The sensors: out of bed, then the exit door; nobody back inside.
-    const sensor = async (name: 'door' | 'bed', payload: Record<string, unknown>) => {
-      const client = await connectDevice(platform.mqttUrl, devices[name]);
-      clients.push(client);
-      await client.publishAsync(
-        topics.event(devices[name].id),
-        JSON.stringify({ v: 1, ts: new Date().toISOString(), ...payload }),
-        { qos: 1 },
-      );
-    };
+    const sensor = (name: 'door' | 'bed', payload: Record<string, unknown>) =>
+      sense(platform.mqttUrl, devices[name], payload, clients);
     await sensor('bed', { eventId: 'bed-1', type: 'bed', data: { occupied: false } });
     await sensor('door', { eventId: 'door-1', type: 'door', data: { open: true } });
 

@@ -111,3 +111,17 @@ export async function sendSos(url: string, device: { id: string; secret: string 
   await client.publishAsync(topics.event(device.id), sos(eventId), { qos: 1 });
   await client.endAsync();
 }
+
+export async function putJson<T = Record<string, unknown>>(
+  baseUrl: string,
+  path: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}

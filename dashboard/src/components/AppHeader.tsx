@@ -59,24 +59,18 @@ export function AppHeader({ me, choice, onSiteChange, connection, display, onDis
         {connection !== null && <ConnectionStatus state={connection} />}
         <fieldset className="display-switch">
           <legend className="visually-hidden">{t('display.label')}</legend>
-          <button
-            type="button"
-            className="button button--quiet display-switch__toggle"
-            aria-pressed={display.night}
-            data-testid="display-night"
-            onClick={() => onDisplayChange({ night: !display.night })}
-          >
-            {t('display.night')}
-          </button>
-          <button
-            type="button"
-            className="button button--quiet display-switch__toggle"
-            aria-pressed={display.large}
-            data-testid="display-large"
-            onClick={() => onDisplayChange({ large: !display.large })}
-          >
-            {t('display.large')}
-          </button>
+          {(['night', 'large'] as const).map((what) => (
+            <button
+              key={what}
+              type="button"
+              className="button button--quiet display-switch__toggle"
+              aria-pressed={display[what]}
+              data-testid={`display-${what}`}
+              onClick={() => onDisplayChange({ [what]: !display[what] })}
+            >
+              {t(`display.${what}`)}
+            </button>
+          ))}
         </fieldset>
         <p className="app-header__user">
           <Icon name="user" />

@@ -25,50 +25,52 @@ export function formatRelative(iso: string, now: number, language: string): stri
   return format.format(Math.round(value), 'day');
 }
 
-/** `timeZone` is the site's (e.g. Asia/Shanghai); an unknown zone falls back to the device's. */
-export function formatAbsolute(iso: string, language: string, timeZone?: string): string {
+/** A formatter per language and zone, kept; an unknown zone falls back to the device's. */
+function zonedFormat(
+  cache: Map<string, Intl.DateTimeFormat>,
+  language: string,
+  options: Intl.DateTimeFormatOptions,
+  timeZone: string | undefined,
+): Intl.DateTimeFormat {
   const key = `${language}|${timeZone ?? ''}`;
-  let format = absoluteFormats.get(key);
+  let format = cache.get(key);
   if (format === undefined) {
-    const options: Intl.DateTimeFormatOptions = {
-      month: 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    };
     try {
       format = new Intl.DateTimeFormat(language, { ...options, timeZone });
     } catch {
       format = new Intl.DateTimeFormat(language, options);
     }
-    absoluteFormats.set(key, format);
+    cache.set(key, format);
   }
-  return format.format(new Date(iso));
+  return format;
+}
+
+const ABSOLUTE: Intl.DateTimeFormatOptions = {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+};
+
+/** `timeZone` is the site's (e.g. Asia/Shanghai). */
+export function formatAbsolute(iso: string, language: string, timeZone?: string): string {
+  return zonedFormat(absoluteFormats, language, ABSOLUTE, timeZone).format(new Date(iso));
 }
 
 const dayParts = new Map<string, Intl.DateTimeFormat>();
 
 /** Milliseconds since local midnight of `instant` in `timeZone` (wall clock, as read there). */
 function sinceMidnight(instant: number, timeZone: string | undefined): number {
-  const key = timeZone ?? '';
-  let format = dayParts.get(key);
-  if (format === undefined) {
-    const options: Intl.DateTimeFormatOptions = {
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      hourCycle: 'h23',
-    };
-    try {
-      format = new Intl.DateTimeFormat('en-GB', { ...options, timeZone });
-    } catch {
-      format = new Intl.DateTimeFormat('en-GB', options);
-    }
-    dayParts.set(key, format);
-  }
-  const part = (type: string) => Number(format.formatToParts(instant).find((p) => p.type === type)?.value ?? 0);
+  const options: Intl.DateTimeFormatOptions = {
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    hourCycle: 'h23',
+  };
+  const parts = zonedFormat(dayParts, 'en-GB', options, timeZone).formatToParts(instant);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return ((part('hour') * 60 + part('minute')) * 60 + part('second')) * 1000 + (instant % 1000);
 }
 
@@ -89,16 +91,6 @@ const clockFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** `22:30`, the wall clock in the site's zone: how a care rule's facts read on a night shift. */
 export function formatClockTime(iso: string, language: string, timeZone?: string): string {
-  const key = `${language}|${timeZone ?? ''}`;
-  let format = clockFormats.get(key);
-  if (format === undefined) {
-    const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-    try {
-      format = new Intl.DateTimeFormat(language, { ...options, timeZone });
-    } catch {
-      format = new Intl.DateTimeFormat(language, options);
-    }
-    clockFormats.set(key, format);
-  }
-  return format.format(new Date(iso));
+  const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  return zonedFormat(clockFormats, language, options, timeZone).format(new Date(iso));
 }

@@ -26,6 +26,14 @@ export function makeRequireUser(auth: AuthService) {
   };
 }
 
+/** Figures over a site (counts, KPIs) are for its staff and up: families and responders are refused. */
+export function staffOnly(user: User, what: string): User {
+  if (user.role === 'family' || user.role === 'responder') {
+    throw new CareCircleError('ERR_FORBIDDEN', `${what} is for staff, supervisors and admins`);
+  }
+  return user;
+}
+
 /** The authenticated user; only valid in routes behind `requireUser`. */
 export function userOf(req: FastifyRequest): User {
   if (!req.user) throw new CareCircleError('ERR_UNAUTHENTICATED', 'log in first');

@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { listFilter } from '../../auth/scope';
 import { computeKpis } from '../../kpis/kpis';
 import type { AppDeps } from '../app';
-import { makeRequireUser, userOf } from '../authenticate';
+import { makeRequireUser, staffOnly, userOf } from '../authenticate';
 import { storedInstant } from '../errors';
 
 const Counts = Type.Record(Type.String(), Type.Integer());
@@ -59,10 +59,7 @@ export const kpiRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) =
       },
     },
     async (req) => {
-      const user = userOf(req);
-      if (user.role === 'family' || user.role === 'responder') {
-        throw new CareCircleError('ERR_FORBIDDEN', 'the figures are for staff, supervisors and admins');
-      }
+      const user = staffOnly(userOf(req), 'the figures');
       const from = storedInstant('from', req.query.from);
       const to = storedInstant('to', req.query.to);
       if (from >= to) throw new CareCircleError('ERR_VALIDATION', '`from` must be before `to`');

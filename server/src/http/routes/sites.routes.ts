@@ -1,13 +1,8 @@
-import {
-  CareCircleError,
-  ErrorResponseSchema,
-  type SiteOverview,
-  SiteOverviewResponseSchema,
-} from '@carecircle/protocol';
+import { ErrorResponseSchema, type SiteOverview, SiteOverviewResponseSchema } from '@carecircle/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { scopeOf } from '../../auth/scope';
 import type { AppDeps } from '../app';
-import { makeRequireUser, userOf } from '../authenticate';
+import { makeRequireUser, staffOnly, userOf } from '../authenticate';
 
 export const siteRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.addHook('preHandler', makeRequireUser(deps.auth));
@@ -27,10 +22,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       },
     },
     async (req) => {
-      const user = userOf(req);
-      if (user.role === 'family' || user.role === 'responder') {
-        throw new CareCircleError('ERR_FORBIDDEN', 'the site overview is for staff, supervisors and admins');
-      }
+      const user = staffOnly(userOf(req), 'the site overview');
       // Admins and supervisors: every site (null); staff: their own (none without one).
       const siteIds = scopeOf(user).siteIds ?? undefined;
       const [sites, counts] = await Promise.all([
