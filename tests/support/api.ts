@@ -26,19 +26,23 @@ export async function getJson<T>(baseUrl: string, path: string, token: string): 
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export async function postJson<T>(
+async function sendJson<T>(
+  method: 'POST' | 'PUT',
   baseUrl: string,
   path: string,
   token: string,
   body: unknown,
 ): Promise<{ status: number; body: T }> {
   const res = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
+    method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
 }
+
+export const postJson = <T>(baseUrl: string, path: string, token: string, body: unknown) =>
+  sendJson<T>('POST', baseUrl, path, token, body);
 
 export async function listAlerts(baseUrl: string, token: string, query = ''): Promise<Alert[]> {
   const r = await getJson<AlertListResponse>(baseUrl, `/api/v1/alerts${query}`, token);
@@ -112,16 +116,5 @@ export async function sendSos(url: string, device: { id: string; secret: string 
   await client.endAsync();
 }
 
-export async function putJson<T = Record<string, unknown>>(
-  baseUrl: string,
-  path: string,
-  token: string,
-  body: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+export const putJson = <T = Record<string, unknown>>(baseUrl: string, path: string, token: string, body: unknown) =>
+  sendJson<T>('PUT', baseUrl, path, token, body);
