@@ -101,7 +101,8 @@ describe('the board as a safety console, in Chromium', () => {
     const item = page.locator('#alert-queue [data-testid="alert-item"][data-kind="wandering"]');
     await item.waitFor();
     // The ladder's progress on the item: nobody claimed it within 2 s, so ring 2 was paged.
-    await expect.poll(() => item.textContent(), { timeout: 10_000 }).toContain('ring 2 paged');
+    const ring = item.getByTestId('alert-ring');
+    await expect.poll(() => ring.textContent(), { timeout: 10_000 }).toMatch(/^ring 2 paged \d\d:\d\d$/);
     await item.locator('.alert-item__summary').click();
     await item.locator('[data-testid="timeline-page"][data-ring="2"]').waitFor();
     const facts = item.getByTestId('timeline-facts');

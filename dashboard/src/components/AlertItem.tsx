@@ -7,10 +7,11 @@ import { type Alert, canTransition, type Device } from '@carecircle/protocol';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorMessage } from '../api/errorMessage';
+import { currentLanguage } from '../i18n';
 import { urgencyOf } from '../state/alertOrder';
 import type { AlertStep } from '../state/useBoard';
 import { AlertTimeline } from './AlertTimeline';
-import { alertSubject } from './alertSubject';
+import { alertSubject, ladderProgress } from './alertSubject';
 import { DeviceProblem } from './DeviceProblem';
 import { Icon } from './Icon';
 import { TimeStamp } from './TimeStamp';
@@ -44,7 +45,7 @@ const STEPS: readonly { step: AlertStep; label: 'acknowledge' | 'enRoute' | 'onS
 
 export function AlertItem(props: Props) {
   const { alert, highlighted, now, timeZone, device, siteName, onAct, onResolve, canAct, offline } = props;
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [expanded, setExpanded] = useState(false);
   const [busy, setBusy] = useState<AlertStep | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -111,7 +112,9 @@ export function AlertItem(props: Props) {
             )}
             <TimeStamp iso={alert.raisedAt} now={now} timeZone={timeZone} />
             {alert.ring !== null && alert.state === 'open' && (
-              <span className="alert-item__ring">{t('takeover.ring', { ring: alert.ring })}</span>
+              <span className="alert-item__ring" data-testid="alert-ring">
+                {ladderProgress(t, alert, currentLanguage(i18n), timeZone)}
+              </span>
             )}
           </span>
           <span className="alert-item__more">

@@ -215,7 +215,7 @@ export const en = {
   takeover: {
     tabTitle: 'Unclaimed alarm',
     unclaimedFor: 'Nobody has claimed it for {{time}}',
-    ring: 'ring {{ring}} paged',
+    ring: 'ring {{ring}} paged {{time}}',
     more: '{{count}} more waiting',
     claim: 'Claim it',
     mute: 'Mute the sound for 5 min',

@@ -198,7 +198,7 @@ export const zhCN: Messages = {
   takeover: {
     tabTitle: '有告警无人认领',
     unclaimedFor: '已 {{time}} 无人认领',
-    ring: '已呼叫第 {{ring}} 级',
+    ring: '{{time}} 已呼叫第 {{ring}} 级',
     more: '另有 {{count}} 条等待中',
     claim: '认领',
     mute: '静音 5 分钟',

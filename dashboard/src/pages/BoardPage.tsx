@@ -136,6 +136,7 @@ function Board({ me, siteId, onSiteChange, display, onDisplayChange, onSignOut }
           canAct={canAct}
           offline={offline}
           onAcknowledge={acknowledge}
+          timeZone={site?.tz}
           {...(sites === undefined ? {} : { sites })}
         />
         {siteId === null && <SiteOverview version={version} onOpen={onSiteChange} />}
