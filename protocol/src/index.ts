@@ -1,6 +1,7 @@
 export * from './alerts';
 export * from './api';
 export * from './care';
+export * from './circle';
 export * from './devices';
 export * from './errors';
 export * from './events';
