@@ -238,3 +238,90 @@ describe('admin CLI: care settings', () => {
     expect(query('SELECT rules FROM sites')).toEqual([{ rules: null }]);
   });
 });
+
+describe('admin CLI: responders', () => {
+  it('responder add creates a responder user at a station and prints the one-time password once', async () => {
+    const r0 = await cli('site', 'add', '--name', 'Heping', '--kind', 'station', '--json');
+    const stationId = (JSON.parse(r0.out) as { id: string }).id;
+    const r = await cli(
+      'responder',
+      'add',
+      '--username',
+      'chen',
+      '--name',
+      'Chen Jie',
+      '--station',
+      stationId,
+      '--mode',
+      'ebike',
+      '--lat',
+      '31.2304',
+      '--lon',
+      '121.4737',
+    );
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const password = /^password: (\S+)$/m.exec(r.out)?.[1];
+    expect(password).toBeDefined();
+    expect(r.out.split(password!).length - 1).toBe(1);
+    expect(r.out).toContain('(shown once: it is stored only as a hash)');
+    expect(r.out).toMatch(/^travelMode: ebike$/m);
+    expect(r.out).toMatch(/^duty: roster$/m);
+
+    const [user] = query<{ id: string; role: string; site_id: string; password_hash: string }>(
+      'SELECT id, role, site_id, password_hash FROM users',
+    );
+    expect(user).toMatchObject({ role: 'responder', site_id: stationId });
+    expect(user?.password_hash).not.toContain(password);
+    expect(query('SELECT user_id, station_id, travel_mode, home_lat, home_lon, duty FROM responders')).toEqual([
+      {
+        user_id: user?.id,
+        station_id: stationId,
+        travel_mode: 'ebike',
+        home_lat: 31.2304,
+        home_lon: 121.4737,
+        duty: 'roster',
+      },
+    ]);
+    expect(query("SELECT actor_id, target FROM audit_log WHERE action = 'responder.add'")).toEqual([
+      { actor_id: 'admin-cli', target: user?.id },
+    ]);
+    expect(JSON.stringify(query('SELECT * FROM audit_log'))).not.toContain(password);
+  });
+
+  it('responder add --json prints the responder with the password; a facility, a taken name or a bad mode is refused', async () => {
+    const facilityId = await addSite('Sunshine');
+    const r0 = await cli('site', 'add', '--name', 'Heping', '--kind', 'station', '--json');
+    const stationId = (JSON.parse(r0.out) as { id: string }).id;
+    const add = (...extra: string[]) =>
+      cli('responder', 'add', '--name', 'Chen Jie', '--lat', '31.23', '--lon', '121.47', ...extra);
+
+    const r = await add('--username', 'chen', '--station', stationId, '--mode', 'walk', '--json');
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.out) as Record<string, unknown>;
+    expect(printed).toEqual({
+      userId: expect.stringMatching(/^usr_/),
+      displayName: 'Chen Jie',
+      stationId,
+      travelMode: 'walk',
+      homeBase: { lat: 31.23, lon: 121.47 },
+      duty: 'roster',
+      position: null,
+      username: 'chen',
+      password: expect.any(String),
+    });
+
+    expect(await add('--username', 'li', '--station', facilityId, '--mode', 'walk')).toMatchObject({
+      code: 1,
+      err: `error: ${facilityId} is not a community station\n`,
+    });
+    expect(await add('--username', 'chen', '--station', stationId, '--mode', 'walk')).toMatchObject({
+      code: 1,
+      err: 'error: user chen exists\n',
+    });
+    const badMode = await add('--username', 'li', '--station', stationId, '--mode', 'rocket');
+    expect(badMode.code).toBe(2);
+    expect(badMode.err).toContain('ebike');
+    expect(query('SELECT COUNT(*) AS n FROM responders')).toEqual([{ n: 1 }]);
+    expect(query('SELECT COUNT(*) AS n FROM users')).toEqual([{ n: 1 }]);
+  });
+});

@@ -3,8 +3,17 @@
  * The admin CLI (DESIGN.md, "External interface"): non-interactive; `--json` prints the created
  * record with generated ids and any one-time secret, which is shown only here and stored hashed.
  */
-import { CareCircleError, DEVICE_TYPES, PLACEMENTS, RESIDENT_PRESENCE, ROLES, systemClock } from '@carecircle/protocol';
+import {
+  CareCircleError,
+  DEVICE_TYPES,
+  PLACEMENTS,
+  RESIDENT_PRESENCE,
+  ROLES,
+  systemClock,
+  TRAVEL_MODES,
+} from '@carecircle/protocol';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ResponderAdmin } from '../circle/responders';
 import { ConfigError, loadConfig } from '../config';
 import { DeviceFlags } from '../devices/device-flags';
 import { createLogger } from '../logger';
@@ -37,12 +46,14 @@ async function open(env: NodeJS.ProcessEnv) {
       deviceSecrets: storage.deviceSecrets,
     }),
     flags: new DeviceFlags({ store: storage.store, clock: systemClock }),
+    responders: new ResponderAdmin({ store: storage.store, now: () => new Date(systemClock.now()).toISOString() }),
   };
 }
 
 /** What a command works with. */
 interface Services {
   flags: DeviceFlags;
+  responders: ResponderAdmin;
 }
 
 const CLI_ACTOR = { type: 'system', id: 'admin-cli', name: 'admin CLI' } as const;
@@ -63,9 +74,9 @@ async function run(
   json: boolean,
   action: (p: ProvisioningService, services: Services) => Promise<Printable>,
 ): Promise<void> {
-  const { storage, provisioning, flags } = await open(io.env);
+  const { storage, provisioning, flags, responders } = await open(io.env);
   try {
-    const result = await action(provisioning, { flags });
+    const result = await action(provisioning, { flags, responders });
     if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
     else {
       for (const [key, value] of Object.entries(result)) {
@@ -263,6 +274,30 @@ export function buildCli(io: CliIo = processIo): Command {
     .addOption(json)
     .action((o) =>
       run(io, o.json, async (p) => ({ username: o.username, password: await p.resetPassword(o.username) })),
+    );
+
+  const responder = program.command('responder').description('community responders of the 15-minute service circle');
+  responder
+    .command('add')
+    .description('add a responder user at a community station, on the roster (their weekly shifts: user shifts)')
+    .requiredOption('--username <username>')
+    .requiredOption('--name <displayName>')
+    .requiredOption('--station <siteId>', 'a site of kind station')
+    .addOption(new Option('--mode <mode>', 'how they travel').choices([...TRAVEL_MODES]).makeOptionMandatory())
+    .requiredOption('--lat <lat>', 'latitude of their home base', parseFloat)
+    .requiredOption('--lon <lon>', 'longitude of their home base', parseFloat)
+    .addOption(json)
+    .action((o) =>
+      run(io, o.json, async (_p, { responders }) => {
+        const { responder: r, password } = await responders.add(CLI_ACTOR, {
+          username: o.username,
+          displayName: o.name,
+          stationId: o.station,
+          travelMode: o.mode,
+          homeBase: { lat: o.lat, lon: o.lon },
+        });
+        return { ...r, username: o.username, password };
+      }),
     );
 
   return program;

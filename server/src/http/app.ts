@@ -25,6 +25,7 @@ import { deviceRoutes } from './routes/devices.routes';
 import { healthRoutes } from './routes/health.routes';
 import { kpiRoutes } from './routes/kpis.routes';
 import { residentRoutes } from './routes/residents.routes';
+import { responderRoutes } from './routes/responders.routes';
 import { siteRoutes } from './routes/sites.routes';
 import { isCrossSite, SAFE_METHODS } from './same-origin';
 
@@ -135,6 +136,7 @@ export async function buildServer(deps: AppDeps) {
         await api.register(careRoutes, deps);
         await api.register(kpiRoutes, deps);
         await api.register(siteRoutes, deps);
+        await api.register(responderRoutes, deps);
       }
       await api.register(healthRoutes, deps);
     },

@@ -30,6 +30,8 @@ import { formatClock, isTimeZone, parseClock } from '../time/site-time';
 
 const SITE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor']);
 const CARE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'supervisor', 'staff']);
+/** Whose weekly shifts there are: staff (ring 1 of the ladder) and community responders (the circle's roster). */
+const SHIFT_ROLES: ReadonlySet<Role> = new Set<Role>(['staff', 'responder']);
 
 export interface SiteLaddersView {
   defaults: Record<Severity, LadderSetting>;
@@ -142,10 +144,13 @@ export class CareSettings {
     return this.shifts(user, userId);
   }
 
-  /** Staff of a site the caller sees; only supervisors and admins change shifts, staff may read their own. */
+  /**
+   * Staff or a community responder of a site the caller sees; only supervisors and admins change
+   * shifts, the person may read their own.
+   */
   private async visibleStaff(user: User, userId: string, changing: boolean): Promise<User> {
     const staff = await this.deps.store.users.get(userId);
-    if (staff?.role !== 'staff') throw new CareCircleError('ERR_NOT_FOUND', `no staff member ${userId}`);
+    if (!staff || !SHIFT_ROLES.has(staff.role)) throw new CareCircleError('ERR_NOT_FOUND', `no staff member ${userId}`);
     const sees = staff.siteId !== null && canSee(scopeOf(user), { siteId: staff.siteId, residentId: null });
     if (!(sees || staff.id === user.id)) {
       throw new CareCircleError('ERR_NOT_FOUND', `no staff member ${userId}`);

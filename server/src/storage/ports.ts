@@ -17,6 +17,8 @@ import type {
   DeviceRecord,
   DeviceType,
   DurableLog,
+  DutyMode,
+  GeoPoint,
   MetricSample,
   Outcome,
   Page,
@@ -24,10 +26,12 @@ import type {
   Resident,
   ResidentCare,
   ResidentStatusChange,
+  Responder,
   Role,
   Severity,
   Site,
   SiteLadders,
+  TravelMode,
   User,
 } from '@carecircle/protocol';
 
@@ -179,6 +183,38 @@ export interface UsersRepository {
   findByUsername(username: string): Promise<(User & { passwordHash: string }) | null>;
   /** Also ends every session of that user. */
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export interface NewResponder {
+  /** An existing user (of role `responder`: the service sees to that). */
+  userId: string;
+  /** A site of kind `station` (the service sees to that). */
+  stationId: string;
+  travelMode: TravelMode;
+  homeBase: GeoPoint;
+  duty: DutyMode;
+}
+
+/** A live position as stored: stamped with the server's clock when it arrived. */
+export interface ResponderPosition {
+  lat: number;
+  lon: number;
+  accuracy: number | null;
+  at: string;
+}
+
+/** Community responders of the 15-minute service circle; each answers with the user's display name. */
+export interface RespondersRepository {
+  /** With no position yet. */
+  create(input: NewResponder, now: string): Promise<Responder>;
+  /** Null for an unknown responder (a user who is not one included). */
+  get(userId: string): Promise<Responder | null>;
+  /** Ordered by station, display name, then user id; only the stations `stationIds` when given. */
+  listByStation(stationIds?: readonly string[]): Promise<Responder[]>;
+  /** Answers the responder as changed; null for an unknown one. */
+  setDuty(userId: string, duty: DutyMode): Promise<Responder | null>;
+  /** Replaces the last live position; answers the responder as changed, null for an unknown one. */
+  setPosition(userId: string, position: ResponderPosition): Promise<Responder | null>;
 }
 
 /** Sessions are keyed by a hash of their token; the token itself is never stored. */
@@ -420,6 +456,7 @@ export interface Repositories {
   residents: ResidentsRepository;
   devices: DevicesRepository;
   users: UsersRepository;
+  responders: RespondersRepository;
   sessions: SessionsRepository;
   alerts: AlertsRepository;
   alertStream: AlertStreamWriter;

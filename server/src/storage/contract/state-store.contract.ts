@@ -9,6 +9,7 @@ import { describeAlertStreamContract } from './alert-stream.contract';
 import { describeAlertsContract } from './alerts.contract';
 import { describeDirectoryContract } from './directory.contract';
 import { type StateStoreFactory, useStores } from './harness';
+import { describeRespondersContract } from './responders.contract';
 import { describeTimersContract } from './timers.contract';
 import { describeUnitOfWorkContract } from './unit-of-work.contract';
 
@@ -23,5 +24,6 @@ export function describeStateStoreContract(name: string, open: StateStoreFactory
     describeAlertStreamContract(fresh);
     describeUnitOfWorkContract(fresh);
     describeTimersContract(fresh);
+    describeRespondersContract(fresh);
   });
 }

@@ -313,4 +313,24 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE alert_stream ADD COLUMN facts text COLLATE "C";
     `,
   },
+  {
+    version: 11,
+    name: 'the 15-minute service circle: community responders, their station, travel mode, duty and position',
+    sql: `
+      CREATE TABLE responders (
+        user_id text COLLATE "C" PRIMARY KEY REFERENCES users(id),
+        station_id text COLLATE "C" NOT NULL REFERENCES sites(id),
+        travel_mode text COLLATE "C" NOT NULL CHECK (travel_mode IN ('walk', 'bicycle', 'ebike', 'car')),
+        home_lat double precision NOT NULL,
+        home_lon double precision NOT NULL,
+        duty text COLLATE "C" NOT NULL CHECK (duty IN ('roster', 'on', 'off')),
+        position_lat double precision,
+        position_lon double precision,
+        position_accuracy double precision,
+        position_at text COLLATE "C",
+        created_at text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX responders_station ON responders(station_id);
+    `,
+  },
 ];

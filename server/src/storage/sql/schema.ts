@@ -74,6 +74,24 @@ export interface DutyShiftsTable {
   end_minute: number;
 }
 
+/** A community responder of the 15-minute service circle: a `responder` user at a station. */
+export interface RespondersTable {
+  user_id: string;
+  /** A site of kind `station`. */
+  station_id: string;
+  travel_mode: string;
+  home_lat: number;
+  home_lon: number;
+  /** `DutyMode`: roster, on or off. */
+  duty: string;
+  /** The last live position the phone view shared; all null until one is. */
+  position_lat: number | null;
+  position_lon: number | null;
+  position_accuracy: number | null;
+  position_at: string | null;
+  created_at: string;
+}
+
 export interface SessionsTable {
   token_hash: string;
   user_id: string;
@@ -221,4 +239,5 @@ export interface Tables {
   key_checks: KeyChecksTable;
   timers: TimersTable;
   duty_shifts: DutyShiftsTable;
+  responders: RespondersTable;
 }

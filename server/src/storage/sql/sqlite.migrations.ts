@@ -300,4 +300,24 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE alert_stream ADD COLUMN facts TEXT;
     `,
   },
+  {
+    version: 11,
+    name: 'the 15-minute service circle: community responders, their station, travel mode, duty and position',
+    sql: `
+      CREATE TABLE responders (
+        user_id TEXT PRIMARY KEY REFERENCES users(id),
+        station_id TEXT NOT NULL REFERENCES sites(id),
+        travel_mode TEXT NOT NULL CHECK (travel_mode IN ('walk', 'bicycle', 'ebike', 'car')),
+        home_lat REAL NOT NULL,
+        home_lon REAL NOT NULL,
+        duty TEXT NOT NULL CHECK (duty IN ('roster', 'on', 'off')),
+        position_lat REAL,
+        position_lon REAL,
+        position_accuracy REAL,
+        position_at TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX responders_station ON responders(station_id);
+    `,
+  },
 ];

@@ -12,6 +12,7 @@ import { SqlDevicesRepository } from './devices.repository';
 import type { Announce } from './notify';
 import { SqlConsumerOffsets } from './offsets.repository';
 import { SqlResidentsRepository } from './residents.repository';
+import { SqlRespondersRepository } from './responders.repository';
 import type { Tables } from './schema';
 import { SqlSitesRepository } from './sites.repository';
 import { SqlTimersRepository } from './timers.repository';
@@ -67,6 +68,7 @@ function repositories(
     residents: new SqlResidentsRepository(db),
     devices: new SqlDevicesRepository(db, announce),
     users: new SqlUsersRepository(db),
+    responders: new SqlRespondersRepository(db),
     sessions: new SqlSessionsRepository(db),
     alerts: new SqlAlertsRepository(db),
     alertStream: new SqlAlertStreamWriter(db, partitions.alerts, written),
